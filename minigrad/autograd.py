@@ -1,0 +1,417 @@
+"""Reverse-mode autograd: the `Function` node, the backward engine and grad modes.
+
+A `Function` is both the op and the graph node it leaves behind: `forward` works on raw
+backend arrays and stores (in ``self.saved``) only what `backward` needs; `backward`
+takes the gradient of the output and returns one gradient per input (None where the
+input needs none). Everything ops would otherwise repeat lives here, once:
+
+* unbroadcasting a gradient to its input's shape and casting it to the input's dtype;
+* checking that a saved tensor was not modified in place before backward uses it;
+* freeing saved arrays right after backward used them (unless ``retain_graph``);
+* anomaly checks, device checks, readable errors for shape mismatches.
+
+The engine walks the graph with an explicit stack, so depth is limited only by memory.
+"""
+from __future__ import annotations
+
+import traceback
+import weakref
+
+from . import backend
+
+Tensor = None  # set by minigrad.tensor, which imports this module (no import cycle)
+
+# ---------------------------------------------------------------------------- grad mode
+_grad_enabled = True
+_anomaly_enabled = False
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record a graph right now."""
+    return _grad_enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off (a function, context manager or decorator)."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, fn):
+        import functools
+
+        mode = _grad_enabled
+        # the constructor already switched the mode; undo that for decorator use
+        self.__exit__()
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class _GradMode:
+    mode = True
+
+    def __enter__(self):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Context manager / decorator: ops inside record no graph (inference, updates)."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Context manager / decorator: re-enable recording inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class detect_anomaly:
+    """Check every op's forward result and backward gradients for NaN/Inf.
+
+    The first non-finite value raises a RuntimeError naming the op, its input shapes,
+    dtypes and device, and the source line where the op was created. Slow (it syncs
+    and keeps a stack summary per op): use it to debug, not to train.
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        global _anomaly_enabled
+        self.prev = _anomaly_enabled
+        _anomaly_enabled = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly_enabled
+        _anomaly_enabled = self.prev
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly_enabled
+
+
+def _describe_inputs(node):
+    return ", ".join(f"{tuple(s)} {d} on {dev}" for s, d, dev in node._input_meta) or "no tensor inputs"
+
+
+def _check_finite(node, arrays, phase):
+    for i, a in enumerate(arrays):
+        if a is None or getattr(a, "dtype", None) is None or a.dtype.kind not in "fc":
+            continue
+        xp = backend.array_module(a)
+        if not bool(xp.isfinite(a).all()):
+            kind = "NaN" if bool(xp.isnan(a).any()) else "Inf"
+            what = "output" if phase == "forward" else f"gradient for input {i}"
+            where = "".join(node._created_at or ["  (creation site not recorded)\n"])
+            raise RuntimeError(
+                f"detect_anomaly: {node.name} produced {kind} in its {phase} {what}. "
+                f"Inputs: {_describe_inputs(node)}. The op was created at:\n{where}"
+            )
+
+
+# ---------------------------------------------------------------------------- Function
+class Function:
+    """Base of every differentiable op; an instance is one node of the graph.
+
+    Subclasses implement ``forward(self, *arrays, **kwargs) -> array`` and
+    ``backward(self, grad) -> grad or tuple of grads``. To let the engine detect in-place
+    modification of saved inputs, list their positions in ``saves_inputs`` (and set
+    ``saves_output`` when the output array is kept).
+    """
+
+    __slots__ = ("next", "saved", "shape", "dtype", "_checks", "_hooks", "_retained",
+                 "_created_at", "_input_meta", "__dict__", "__weakref__")
+    saves_inputs: tuple = ()
+    saves_output: bool = False
+    # single-input ops return a bare array from backward; saves a tuple per node
+    backward_returns_tuple: bool = True
+
+    def __init__(self):
+        self.saved = ()
+        self._hooks = None
+        self._retained = None
+        self._checks = None
+        self._created_at = None
+
+    @property
+    def name(self) -> str:
+        """The op's name, e.g. ``"Mul"``."""
+        return type(self).__name__
+
+    @property
+    def inputs(self) -> tuple:
+        """Per input: the Function that made it, the leaf tensor itself, or None."""
+        return self.next
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on tensors (or Python scalars) and record a node when needed."""
+        node = cls()
+        arrays = []
+        requires = False
+        first = None
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a.requires_grad:
+                    requires = True
+                if first is None:
+                    first = a.data
+                elif type(a.data) is not type(first) or (
+                    type(first) is not backend.np.ndarray and a.data.device != first.device
+                ):
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors on the same device, got "
+                        f"{backend.device_of(first)} and {backend.device_of(a.data)}"
+                    )
+            else:
+                arrays.append(a)
+        try:
+            out = node.forward(*arrays, **kwargs)
+        except ValueError as e:
+            shapes = " and ".join(str(tuple(x.shape)) for x in arrays if hasattr(x, "shape"))
+            raise ValueError(f"{cls.__name__}: incompatible shapes {shapes}: {e}") from None
+        if type(out) is not backend.np.ndarray:
+            out = backend.as_array(out)
+        requires = requires and _grad_enabled
+        if not (requires or _anomaly_enabled):
+            return Tensor._make(out, False, None)
+        if _anomaly_enabled:
+            node._created_at = traceback.format_stack()[-8:-2]
+            node._input_meta = tuple(
+                (a.shape, a.dtype, backend.device_of(a.data)) for a in args if isinstance(a, Tensor)
+            )
+            node.shape, node.dtype = out.shape, out.dtype
+            _check_finite(node, (out,), "forward")
+            if not requires:
+                return Tensor._make(out, False, None)
+        node.next = tuple(
+            (a.grad_fn or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None
+            for a in args
+        )
+        node.shape = out.shape
+        node.dtype = out.dtype
+        result = Tensor._make(out, True, node)
+        if cls.saves_inputs or cls.saves_output:
+            checks = [(args[i]._vc, args[i]._vc[0]) for i in cls.saves_inputs if args[i].__class__ is Tensor]
+            if cls.saves_output:
+                checks.append((result._vc, 0))
+            node._checks = checks
+        return result
+
+    # ---- engine helpers -----------------------------------------------------------
+    def _release(self):
+        """Drop saved arrays: the graph can no longer be differentiated through."""
+        self.saved = None
+        self._checks = None
+
+    def _verify_saved(self):
+        if self.saved is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through {self.name}): "
+                "its saved arrays were freed after the first backward. Pass "
+                "retain_graph=True to the first backward() if you need to call it twice."
+            )
+        if self._checks:
+            for vc, version in self._checks:
+                if vc[0] != version:
+                    raise RuntimeError(
+                        f"One of the tensors needed by {self.name} for its gradient was modified "
+                        f"by an in-place operation (version {vc[0]}, expected {version}). Modify "
+                        "a copy instead (x = x.clone()), or do the in-place change after backward."
+                    )
+
+
+# ---------------------------------------------------------------------------- engine
+def _unbroadcast(grad, shape):
+    """Sum a broadcast gradient back to `shape` (NumPy broadcasting, reversed)."""
+    if grad.shape == shape:
+        return grad
+    xp = backend.array_module(grad)
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return xp.broadcast_to(grad, shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if extra:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _toposort(root):
+    """Nodes reachable from `root`, each before the nodes it depends on (iterative DFS)."""
+    order = []
+    visited = {root}
+    stack = [(root, iter(root.next))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child is not None and child.__class__ is not Tensor and child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child.next)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _run_hooks(hooks, grad_array):
+    g = Tensor._make(grad_array, False, None)
+    for hook in hooks:
+        new = hook(g)
+        if new is not None:
+            g = new if isinstance(new, Tensor) else Tensor._make(new, False, None)
+    return g.data
+
+
+def _accumulate_leaf(leaf, grad, incoming):
+    if leaf._hooks:
+        grad = _run_hooks(leaf._hooks, grad)
+    grad = backend.as_array(grad)
+    if leaf.grad is None:
+        # A pass-through or a view may alias another gradient: own the array we keep.
+        if grad is incoming or grad.base is not None or not grad.flags.writeable:
+            grad = grad.copy()
+        leaf.grad = Tensor._make(grad, False, None)
+    else:
+        leaf.grad.data += grad
+
+
+def backward(root, gradient=None, retain_graph=False):
+    """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no grad_fn; did you forget "
+            "requires_grad=True on the inputs, or compute it under no_grad()?"
+        )
+    xp = root.xp
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for scalar outputs, but this "
+                f"tensor has shape {tuple(root.shape)}; pass gradient= of that shape"
+            )
+        grad = xp.ones(root.shape, dtype=root.dtype)
+    else:
+        grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=root.dtype)
+        if grad.shape != root.shape:
+            raise RuntimeError(
+                f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
+                f"{tuple(root.shape)}"
+            )
+    if root.grad_fn is None:  # a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, grad, grad)
+        return
+    grads = {root.grad_fn: grad}
+    anomaly = _anomaly_enabled
+    for node in _toposort(root.grad_fn):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node._hooks:
+            g = _run_hooks(node._hooks, g)
+        if node._retained is not None:
+            t = node._retained()
+            if t is not None:
+                gcopy = g.copy()
+                if t.grad is None:
+                    t.grad = Tensor._make(gcopy, False, None)
+                else:
+                    t.grad.data += gcopy
+        node._verify_saved()
+        in_grads = node.backward(g)
+        if node.__class__.backward_returns_tuple is False:
+            in_grads = (in_grads,)
+        if not retain_graph:
+            node._release()
+        if anomaly:
+            _check_finite(node, in_grads, "backward")
+        for inp, ig in zip(node.next, in_grads):
+            if inp is None or ig is None:
+                continue
+            shape, dtype = inp.shape, inp.dtype  # a leaf Tensor or a node: both know them
+            if ig.shape != shape:
+                ig = _unbroadcast(ig, shape)
+            if ig.dtype != dtype:
+                ig = ig.astype(dtype)
+            if inp.__class__ is Tensor:
+                _accumulate_leaf(inp, ig, g)
+            else:
+                prev = grads.get(inp)
+                grads[inp] = ig if prev is None else prev + ig
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
+    """Gradients of `outputs` w.r.t. `inputs` without touching their ``.grad``."""
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    saved = [t.grad for t in inputs]
+    for t in inputs:
+        t.grad = None
+        if t.grad_fn is not None:
+            t.retain_grad()
+    try:
+        backward(outputs, grad_outputs, retain_graph=retain_graph)
+        return tuple(t.grad for t in inputs)
+    finally:
+        for t, g in zip(inputs, saved):
+            t.grad = g
+
+
+def retain(node, tensor):
+    node._retained = weakref.ref(tensor)

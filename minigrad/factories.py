@@ -1,0 +1,187 @@
+"""Tensor factories: ``zeros``, ``ones``, ``full``, ``arange``, ``eye``, ``rand``, ...
+
+Sizes are given as ``*size`` or one tuple, as in torch; float factories use the default
+dtype; random ones draw from a `Generator` (the device's default one unless given).
+"""
+from __future__ import annotations
+
+from . import backend
+from .tensor import Tensor
+
+
+def _size(size, op):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"{op}: size must be non-negative ints, got {size!r}")
+    return tuple(size)
+
+
+def _finish(data, requires_grad):
+    t = Tensor._make(data, False, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _filled(fill, size, dtype, device, requires_grad, op):
+    device = backend.canonical_device(device)
+    dtype = backend.to_dtype(dtype) or backend.get_default_dtype()
+    xp = backend.xp_for_device(device)
+    with backend.on_device(device):
+        data = getattr(xp, fill)(_size(size, op), dtype=dtype)
+    return _finish(data, requires_grad)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of `data` (lists, scalars, NumPy/CuPy arrays, tensors).
+
+    Python floats become the default dtype (float32), ints int64, bools bool; arrays keep
+    their dtype, as ``torch.tensor`` does.
+    """
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled("zeros", size, dtype, device, requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled("ones", size, dtype, device, requires_grad, "ones")
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled("empty", size, dtype, device, requires_grad, "empty")
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of `size` filled with `fill_value` (its dtype follows the value, as torch)."""
+    if dtype is None:
+        dtype = backend.bool_ if isinstance(fill_value, bool) else backend.int64 if isinstance(fill_value, int) else None
+    t = _filled("empty", (tuple(size) if isinstance(size, (tuple, list)) else (size,)), dtype, device, False, "full")
+    t.data.fill(fill_value)
+    return _finish(t.data, requires_grad)
+
+
+def _like(x, dtype, device):
+    return (dtype if dtype is not None else x.dtype), (device if device is not None else x.device)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return zeros(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return ones(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return empty(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from `start` to `end` (exclusive) by `step`; int64 unless a bound is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if dtype is None:
+        is_int = all(isinstance(v, int) for v in (start, end, step))
+        dtype = backend.int64 if is_int else backend.get_default_dtype()
+    device = backend.canonical_device(device)
+    xp = backend.xp_for_device(device)
+    with backend.on_device(device):
+        data = xp.arange(start, end, step, dtype=backend.to_dtype(dtype))
+    return _finish(data, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    device = backend.canonical_device(device)
+    xp = backend.xp_for_device(device)
+    with backend.on_device(device):
+        data = xp.linspace(start, end, steps, dtype=backend.to_dtype(dtype) or backend.get_default_dtype())
+    return _finish(data, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The n x m identity matrix."""
+    device = backend.canonical_device(device)
+    xp = backend.xp_for_device(device)
+    with backend.on_device(device):
+        data = xp.eye(n, m, dtype=backend.to_dtype(dtype) or backend.get_default_dtype())
+    return _finish(data, requires_grad)
+
+
+def _generator(generator, device):
+    device = backend.canonical_device(device if device is not None else (generator.device if generator else None))
+    gen = generator or backend.default_generator(device)
+    if gen.device != device:
+        raise RuntimeError(f"generator on {gen.device} cannot make a tensor on {device}")
+    return gen, device
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    gen, device = _generator(generator, device)
+    dtype = backend.to_dtype(dtype) or backend.get_default_dtype()
+    return _finish(gen.uniform(_size(size, "rand"), dtype), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    gen, device = _generator(generator, device)
+    dtype = backend.to_dtype(dtype) or backend.get_default_dtype()
+    return _finish(gen.normal(_size(size, "randn"), dtype), requires_grad)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Integers uniform in [low, high); ``randint(high, size)`` starts at 0, as torch."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: size (a tuple) is required")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    gen, device = _generator(generator, device)
+    return _finish(gen.integers(low, high, _size((size,), "randint"), backend.to_dtype(dtype) or backend.int64), requires_grad)
+
+
+def randperm(n, generator=None, device=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    gen, device = _generator(generator, device)
+    return _finish(gen.permutation(n), False)
+
+
+def rand_like(x, generator=None, dtype=None, device=None) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return rand(x.shape, generator=generator, dtype=dtype, device=device)
+
+
+def randn_like(x, generator=None, dtype=None, device=None) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return randn(x.shape, generator=generator, dtype=dtype, device=device)
+
+
+def from_numpy(array) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array (no copy; dtype kept)."""
+    if not isinstance(array, backend.np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(array, False, None)
+
+
+def from_dlpack(obj) -> Tensor:
+    """A tensor sharing memory with any DLPack producer (torch, cupy, jax, numpy)."""
+    if isinstance(obj, Tensor):
+        return obj
+    return Tensor._make(backend.from_dlpack(obj), False, None)

@@ -1,0 +1,545 @@
+"""Elementwise primitives: arithmetic, unary maths, activations, comparisons, casts.
+
+Each op's forward and backward sit side by side. Gradients may come back in the
+broadcast shape: the engine sums them down to each input's shape in one place.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+
+_PY_SCALARS = (int, float, bool)
+
+
+# ---------------------------------------------------------------------------- operands
+def _promote(a: Tensor, b: Tensor):
+    """Cast two tensors to their PyTorch result dtype (0-d tensors don't widen n-d ones)."""
+    da, db = a.data.dtype, b.data.dtype
+    if da == db:
+        return a, b
+    if a.data.ndim == 0 and b.data.ndim > 0 and (da.kind == "f") == (db.kind == "f"):
+        return a.type(db), b
+    if b.data.ndim == 0 and a.data.ndim > 0 and (da.kind == "f") == (db.kind == "f"):
+        return a, b.type(da)
+    dt = backend.promote_types(da, db)
+    return a.type(dt), b.type(dt)
+
+
+def operands(a, b):
+    """Normalise the operands of a binary op: tensors with one dtype, or tensor + scalar.
+
+    Python scalars stay scalars (NumPy keeps the tensor's dtype for them, as torch does),
+    except that a float scalar turns an integer tensor into the default float dtype.
+    """
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return _promote(a, b)
+    t, s, t_first = (a, b, True) if isinstance(a, Tensor) else (b, a, False)
+    if isinstance(s, _PY_SCALARS):
+        if isinstance(s, float) and t.data.dtype.kind in "iub":
+            t = t.type(backend.get_default_dtype())
+        elif isinstance(s, int) and not isinstance(s, bool) and t.data.dtype.kind == "b":
+            t = t.type(backend.int64)
+        return (t, s) if t_first else (s, t)
+    if hasattr(s, "__array_interface__") or hasattr(s, "shape") or isinstance(s, (list, tuple)):
+        s = Tensor(s, device=t.device)
+        return _promote(t, s) if t_first else _promote(s, t)
+    raise TypeError(f"unsupported operand type {type(s).__name__} for a tensor operation")
+
+
+def _float_operands(a, b):
+    """Like `operands`, but integer results of true division become float (as torch)."""
+    a, b = operands(a, b)
+    t = a if isinstance(a, Tensor) else b
+    if t.data.dtype.kind in "iub":
+        f = backend.get_default_dtype()
+        a = a.type(f) if isinstance(a, Tensor) else a
+        b = b.type(f) if isinstance(b, Tensor) else b
+    return a, b
+
+
+def _float_input(x: Tensor) -> Tensor:
+    """Unary maths on integers returns the default float dtype, as in torch."""
+    return x if x.data.dtype.kind == "f" else x.type(backend.get_default_dtype())
+
+
+# ---------------------------------------------------------------------------- arithmetic
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Function):
+    saves_inputs = (0, 1)
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved
+        return g * b, g * a
+
+
+class Div(Function):
+    saves_inputs = (0, 1)
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a / b
+
+    def backward(self, g):
+        a, b = self.saved
+        ga = g / b
+        return ga, -ga * a / b
+
+
+class PowScalar(Function):
+    """x ** p for a Python number p (the common case, kept cheap)."""
+
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x, p):
+        self.saved = (x,)
+        self.p = p
+        return x**p
+
+    def backward(self, g):
+        (x,) = self.saved
+        p = self.p
+        if p == 2:
+            return g * (2 * x)
+        return g * (p * x ** (p - 1))
+
+
+class Pow(Function):
+    """a ** b with both sides tensors (or a scalar base): d/db = a**b * log(a)."""
+
+    saves_inputs = (0, 1)
+    saves_output = True
+
+    def forward(self, a, b):
+        out = a**b
+        self.saved = (a, b, out)
+        return out
+
+    def backward(self, g):
+        a, b, out = self.saved
+        ga = gb = None
+        xp = backend.array_module(out)
+        if hasattr(a, "shape"):
+            ga = g * b * a ** (b - 1) if hasattr(b, "shape") else g * (b * a ** (b - 1))
+        if hasattr(b, "shape"):
+            with _quiet(xp):
+                # torch's convention: 0 ** b has gradient 0 w.r.t. b where b >= 0
+                gb = g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
+        return ga, gb
+
+
+class Neg(Function):
+    backward_returns_tuple = False
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class _quiet:
+    """Silence NumPy's divide/overflow warnings where inf/nan are the intended result."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def __enter__(self):
+        if hasattr(self.xp, "seterr"):
+            self.old = self.xp.seterr(divide="ignore", invalid="ignore", over="ignore")
+
+    def __exit__(self, *exc):
+        if hasattr(self.xp, "seterr"):
+            self.xp.seterr(**self.old)
+
+
+# ---------------------------------------------------------------------------- unary maths
+class Exp(Function):
+    backward_returns_tuple = False
+    saves_output = True
+
+    def forward(self, x):
+        out = backend.array_module(x).exp(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, g):
+        return g * self.saved[0]
+
+
+class Log(Function):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).log(x)
+
+    def backward(self, g):
+        return g / self.saved[0]
+
+
+class Log1p(Function):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).log1p(x)
+
+    def backward(self, g):
+        return g / (1 + self.saved[0])
+
+
+class Sqrt(Function):
+    backward_returns_tuple = False
+    saves_output = True
+
+    def forward(self, x):
+        out = backend.array_module(x).sqrt(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, g):
+        return g / (2 * self.saved[0])
+
+
+class Abs(Function):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).abs(x)
+
+    def backward(self, g):
+        return g * backend.array_module(g).sign(self.saved[0])
+
+
+class Sin(Function):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).sin(x)
+
+    def backward(self, g):
+        return g * backend.array_module(g).cos(self.saved[0])
+
+
+class Cos(Function):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).cos(x)
+
+    def backward(self, g):
+        return -g * backend.array_module(g).sin(self.saved[0])
+
+
+class Tanh(Function):
+    backward_returns_tuple = False
+    saves_output = True
+
+    def forward(self, x):
+        out = backend.array_module(x).tanh(x)
+        self.saved = (out,)
+        return out
+
+    def backward(self, g):
+        y = self.saved[0]
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    backward_returns_tuple = False
+    saves_output = True
+
+    def forward(self, x):
+        xp = backend.array_module(x)
+        # exp(-|x|) never overflows; both branches are exact where they are used
+        e = xp.exp(-xp.abs(x))
+        r = 1 / (1 + e)
+        out = xp.where(x >= 0, r, e * r)
+        self.saved = (out,)
+        return out
+
+    def backward(self, g):
+        y = self.saved[0]
+        return g * (y * (1 - y))
+
+
+class Relu(Function):
+    backward_returns_tuple = False
+    saves_output = True
+
+    def forward(self, x):
+        out = backend.array_module(x).maximum(x, 0)
+        self.saved = (out,)
+        return out
+
+    def backward(self, g):
+        return g * (self.saved[0] > 0)
+
+
+class Clamp(Function):
+    """clamp(x, min, max); the gradient passes where min <= x <= max (as torch)."""
+
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x, min=None, max=None):
+        self.saved = (x,)
+        self.bounds = (min, max)
+        return backend.array_module(x).clip(x, min, max)
+
+    def backward(self, g):
+        (x,) = self.saved
+        lo, hi = self.bounds
+        mask = True
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = mask & (x <= hi)
+        return g * mask
+
+
+class Maximum(Function):
+    """Elementwise max; at ties each side gets half the gradient (as torch)."""
+
+    saves_inputs = (0, 1)
+    ufunc = "maximum"
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return getattr(backend.array_module(a), self.ufunc)(a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        wins = (a > b) if self.ufunc == "maximum" else (a < b)
+        share = wins + 0.5 * (a == b)
+        return g * share.astype(g.dtype), g * (1 - share).astype(g.dtype)
+
+
+class Minimum(Maximum):
+    ufunc = "minimum"
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.saved = (cond,)
+        return backend.array_module(cond).where(cond, a, b)
+
+    def backward(self, g):
+        (cond,) = self.saved
+        xp = backend.array_module(g)
+        zero = xp.zeros((), dtype=g.dtype)
+        return None, xp.where(cond, g, zero), xp.where(cond, zero, g)
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back by the engine."""
+
+    backward_returns_tuple = False
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g
+
+
+# ---------------------------------------------------------------------------- front ends
+def add(a, b):
+    a, b = operands(a, b)
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    a, b = operands(a, b)
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    a, b = operands(a, b)
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    a, b = _float_operands(a, b)
+    return Div.apply(a, b)
+
+
+def pow(a, b):
+    if isinstance(a, Tensor) and isinstance(b, _PY_SCALARS) and not isinstance(b, bool):
+        if isinstance(b, float) and a.data.dtype.kind in "iub":
+            a = a.type(backend.get_default_dtype())
+        return PowScalar.apply(a, b)
+    a, b = operands(a, b)
+    return Pow.apply(a, b)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def exp(x):
+    return Exp.apply(_float_input(x))
+
+
+def log(x):
+    return Log.apply(_float_input(x))
+
+
+def log1p(x):
+    return Log1p.apply(_float_input(x))
+
+
+def sqrt(x):
+    return Sqrt.apply(_float_input(x))
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def sin(x):
+    return Sin.apply(_float_input(x))
+
+
+def cos(x):
+    return Cos.apply(_float_input(x))
+
+
+def tanh(x):
+    return Tanh.apply(_float_input(x))
+
+
+def sigmoid(x):
+    return Sigmoid.apply(_float_input(x))
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def clamp(x, min=None, max=None):
+    """Limit values to [min, max] (either bound may be None)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(x, min=min, max=max)
+
+
+clip = clamp
+
+
+def _tensor_pair(a, b):
+    """Both operands as tensors of one dtype (ops whose backward reads both sides)."""
+    a, b = operands(a, b)
+    t = a if isinstance(a, Tensor) else b
+    a = a if isinstance(a, Tensor) else Tensor._make(t.xp.asarray(a, dtype=t.dtype), False, None)
+    b = b if isinstance(b, Tensor) else Tensor._make(t.xp.asarray(b, dtype=t.dtype), False, None)
+    return a, b
+
+
+def maximum(a, b):
+    """Elementwise maximum (NaN-propagating, as torch)."""
+    return Maximum.apply(*_tensor_pair(a, b))
+
+
+def minimum(a, b):
+    """Elementwise minimum (NaN-propagating, as torch)."""
+    return Minimum.apply(*_tensor_pair(a, b))
+
+
+def where(condition, input, other):
+    """``input`` where `condition` is true, else ``other`` (broadcasting all three)."""
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition)
+    if cond.data.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    input, other = operands(input, other)
+    return Where.apply(cond, input, other)
+
+
+# ---------------------------------------------------------------------------- comparisons
+def _compare(ufunc_name):
+    def compare(a, b):
+        a, b = operands(a, b)
+        t = a if isinstance(a, Tensor) else b
+        xa = a.data if isinstance(a, Tensor) else a
+        xb = b.data if isinstance(b, Tensor) else b
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
+            raise RuntimeError(f"{ufunc_name}: tensors on different devices, {a.device} and {b.device}")
+        try:
+            out = getattr(t.xp, ufunc_name)(xa, xb)
+        except ValueError as e:
+            raise ValueError(f"{ufunc_name}: incompatible shapes {getattr(xa, 'shape', ())} and {getattr(xb, 'shape', ())}: {e}") from None
+        return Tensor._make(backend.as_array(out), False, None)
+
+    compare.__name__ = ufunc_name
+    compare.__doc__ = f"Elementwise ``{ufunc_name}``; a bool tensor with no gradient."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(n) for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
+
+
+def logical_not(x):
+    return Tensor._make(backend.as_array(x.xp.logical_not(x.data)), False, None)
+
+
+def isnan(x):
+    return Tensor._make(backend.as_array(x.xp.isnan(x.data)), False, None)
+
+
+def isinf(x):
+    return Tensor._make(backend.as_array(x.xp.isinf(x.data)), False, None)
+
+
+def isfinite(x):
+    return Tensor._make(backend.as_array(x.xp.isfinite(x.data)), False, None)
+
+
+def sign(x):
+    return Tensor._make(backend.as_array(x.xp.sign(x.data)), False, None)
+
+
+METHODS = {
+    "__add__": add, "__radd__": lambda a, b: add(b, a),
+    "__sub__": sub, "__rsub__": lambda a, b: sub(b, a),
+    "__mul__": mul, "__rmul__": lambda a, b: mul(b, a),
+    "__truediv__": div, "__rtruediv__": lambda a, b: div(b, a),
+    "__pow__": pow, "__rpow__": lambda a, b: pow(b, a),
+    "__neg__": neg, "__pos__": lambda x: x, "__abs__": abs,
+    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__invert__": logical_not,
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
+    "exp": exp, "log": log, "log1p": log1p, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos,
+    "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp,
+    "maximum": maximum, "minimum": minimum, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt,
+    "ge": ge, "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "sign": sign,
+    "logical_not": logical_not,
+}

@@ -1,0 +1,84 @@
+"""Matrix products: matmul (1-D, 2-D and batched, broadcasting) and a fused linear."""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from .elementwise import operands
+
+
+def _swap(a):
+    return a.swapaxes(-1, -2)
+
+
+class MatMul(Function):
+    saves_inputs = (0, 1)
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.saved
+        if a.ndim == 1 and b.ndim == 1:  # dot product
+            return g * b, g * a
+        if a.ndim == 1:  # (k) @ (..., k, n) -> (..., n)
+            return (g[..., None, :] @ _swap(b))[..., 0, :], a[:, None] * g[..., None, :]
+        if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
+            return g[..., :, None] * b, (_swap(a) @ g[..., :, None])[..., 0]
+        # batch dims broadcast; the engine sums them back to each input's shape
+        return g @ _swap(b), _swap(a) @ g
+
+
+class Linear(Function):
+    """y = x @ w.T + b in one node: the hot path of every MLP (three nodes otherwise)."""
+
+    saves_inputs = (0, 1)
+
+    def forward(self, x, w, b=None):
+        self.saved = (x, w)
+        y = x @ w.T
+        if b is not None:
+            y += b  # y is fresh: adding in place saves an allocation
+        self.has_bias = b is not None
+        return y
+
+    def backward(self, g):
+        x, w = self.saved
+        gx = g @ w
+        g2 = g.reshape(-1, g.shape[-1])
+        gw = g2.T @ x.reshape(-1, x.shape[-1])
+        gb = g2.sum(axis=0) if self.has_bias else None
+        return gx, gw, gb
+
+
+def matmul(a, b):
+    """Matrix product with torch.matmul's rules for 1-D, 2-D and batched operands."""
+    a, b = operands(a, b)
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor) or a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: both arguments need at least one dimension (use * for scalars)")
+    return MatMul.apply(a, b)
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` with weight of shape (out_features, in_features)."""
+    if x.ndim == 0 or weight.ndim != 2:
+        raise ValueError(f"linear: expected input of >= 1 dims and a 2-D weight, got {tuple(x.shape)} and {tuple(weight.shape)}")
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input's last dim {x.shape[-1]} (shape {tuple(x.shape)}) does not match "
+            f"weight's in_features {weight.shape[1]} (shape {tuple(weight.shape)})"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias shape {tuple(bias.shape)} should be ({weight.shape[0]},)")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype {weight.dtype}")
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
+
+
+METHODS = {
+    "__matmul__": matmul, "__rmatmul__": lambda a, b: matmul(b, a), "matmul": matmul,
+    "mm": matmul, "dot": matmul,
+}

@@ -1,0 +1,425 @@
+"""`Tensor`: an n-d array on a device, plus the links autograd needs.
+
+A tensor holds its backend array in ``.data`` (a NumPy array on the CPU, a CuPy array on
+a GPU), its gradient in ``.grad``, and, when an op made it while grad mode was on, the
+node that made it in ``.grad_fn``. The differentiable operations (``+``, ``exp``,
+``sum``, ``reshape``, ``@``, ...) live in ``minigrad.ops`` and are installed as methods
+when the package is imported; this file keeps construction, conversion, device and dtype
+moves, ``backward`` and the in-place updates that are allowed only where autograd is not
+watching.
+"""
+from __future__ import annotations
+
+from . import autograd, backend
+
+
+def _infer_array(data, dtype, device):
+    """A backend array from any supported data, following torch.tensor's dtype rules."""
+    if isinstance(data, Tensor):
+        arr = data.data
+        if device is None:
+            device = backend.device_of(arr)
+        arr = backend.to_device(arr, device)
+        return arr.astype(dtype) if dtype is not None else arr.copy()
+    device = backend.canonical_device(device)
+    if hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__") or isinstance(
+        data, backend.scalar_types
+    ):
+        arr = backend.asarray(data, None, device)
+        # torch.tensor copies arrays; ours too, so the caller's array is never aliased
+        return arr.astype(dtype) if dtype is not None else arr.copy()
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+        data = [x.numpy() if isinstance(x, Tensor) else x for x in data]
+    host = backend.np.asarray(data)
+    if host.dtype == object:
+        raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} data {data!r:.80}")
+    if dtype is None:
+        if host.dtype.kind == "f":
+            dtype = backend.get_default_dtype()
+        elif host.dtype.kind in "iu":
+            dtype = backend.int64
+        elif host.dtype.kind == "b":
+            dtype = backend.bool_
+        else:
+            raise TypeError(f"tensor: unsupported data type {host.dtype}")
+    return backend.asarray(host, dtype, device)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode autograd (see ``mg.tensor``)."""
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "name", "__weakref__")
+    # make `x == y` elementwise (as torch) without making tensors unhashable
+    __hash__ = object.__hash__
+    __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not numpy's loop
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        dtype = backend.to_dtype(dtype)
+        self.data = _infer_array(data, dtype, device)
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._hooks = None
+        self.name = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad, grad_fn):
+        """Fast internal constructor: wraps an existing backend array, no checks."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._vc = [0]
+        t._hooks = None
+        t.name = None
+        return t
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def xp(self):
+        """The array module (numpy or cupy) that computes on this tensor's data."""
+        return backend.array_module(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device != "cpu"
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def size(self, dim=None):
+        """The shape as a tuple, or the length of one dimension."""
+        if dim is None:
+            return tuple(self.data.shape)
+        return self.data.shape[self._dim(dim)]
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    def _dim(self, dim):
+        n = self.data.ndim
+        if not -max(n, 1) <= dim < max(n, 1):
+            raise IndexError(f"dim {dim} is out of range for a tensor with {n} dimensions")
+        return dim % max(n, 1)
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
+
+        `gradient` is d(loss)/d(self); it may be left out for a single-element tensor.
+        The graph's saved arrays are freed afterwards unless ``retain_graph=True``.
+        """
+        autograd.backward(self, gradient, retain_graph)
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        t = Tensor._make(self.data, False, None)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Start (or stop) recording operations on this leaf for autograd."""
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad: only floating point tensors can require gradients, got {self.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False): only leaves can stop requiring grad; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self.grad_fn is not None:
+            autograd.retain(self.grad_fn, self)
+        elif not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+
+    def register_hook(self, hook):
+        """Call ``hook(grad) -> new grad or None`` when this tensor's gradient is computed.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
+        owner = self.grad_fn if self.grad_fn is not None else self
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        return _HookHandle(owner._hooks, hook)
+
+    # ---------------------------------------------------------------- conversion
+    def numpy(self):
+        """The values as a NumPy array (shares memory on the CPU, as torch; copies from a GPU)."""
+        return backend.to_host(self.data)
+
+    def item(self):
+        """The single value as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted, this one has shape {tuple(self.shape)}")
+        return self.data.item()
+
+    def tolist(self):
+        return backend.to_host(self.data).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if self.device != "cpu":
+            raise TypeError(
+                f"can't convert a {self.device} tensor to a NumPy array; call .cpu() first"
+            )
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __repr__(self):
+        host = backend.to_host(self.data)
+        body = backend.np.array2string(host, separator=", ", precision=4, prefix="tensor(")
+        extra = []
+        if self.device != "cpu":
+            extra.append(f"device='{self.device}'")
+        if host.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
+            extra.append(f"dtype={host.dtype}")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # ---------------------------------------------------------------- moves
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``.
+
+        Differentiable: the gradient flows back to the original device and dtype.
+        """
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, int)) and not (isinstance(a, str) and a in backend.np.sctypeDict):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if dtype is not None:
+            out = out.type(dtype)
+        if device is not None:
+            device = backend.canonical_device(device)
+            if device != out.device:
+                from .ops.shape import ToDevice
+
+                out = ToDevice.apply(out, device=device)
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> "Tensor":
+        return self.to("cuda" if device is None else backend.canonical_device(device if not isinstance(device, int) else f"cuda:{device}"))
+
+    def type(self, dtype) -> "Tensor":
+        dtype = backend.to_dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        from .ops.elementwise import Cast
+
+        return Cast.apply(self, dtype=dtype)
+
+    def float(self):
+        return self.type(backend.float32)
+
+    def double(self):
+        return self.type(backend.float64)
+
+    def half(self):
+        return self.type(backend.float16)
+
+    def long(self):
+        return self.type(backend.int64)
+
+    def int(self):
+        return self.type(backend.int32)
+
+    def bool(self):
+        return self.type(backend.bool_)
+
+    # ---------------------------------------------------------------- in-place updates
+    def _inplace(self, what):
+        """Allow an in-place change only where autograd is not watching this tensor."""
+        if self.requires_grad and autograd._grad_enabled:
+            kind = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor in the autograd graph"
+            raise RuntimeError(
+                f"{what}: in-place change of {kind}; wrap it in `with mg.no_grad():` (e.g. for a "
+                "manual update) or work on a copy"
+            )
+        self._vc[0] += 1
+
+    def _operand(self, other):
+        data = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and backend.device_of(data) != self.device:
+            raise RuntimeError(f"in-place op: tensors on {self.device} and {other.device}")
+        return data
+
+    def zero_(self):
+        self._inplace("zero_")
+        self.data.fill(0)
+        return self
+
+    def fill_(self, value):
+        self._inplace("fill_")
+        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        return self
+
+    def copy_(self, src):
+        """Copy `src`'s values into this tensor (broadcasting, across devices and dtypes)."""
+        self._inplace("copy_")
+        data = src.data if isinstance(src, Tensor) else src
+        data = backend.to_device(backend.np.asarray(data) if not hasattr(data, "shape") else data, self.device)
+        try:
+            self.xp.copyto(self.data, data, casting="unsafe")
+        except ValueError:
+            raise ValueError(f"copy_: cannot copy shape {tuple(data.shape)} into shape {tuple(self.shape)}") from None
+        return self
+
+    def add_(self, other, alpha=1):
+        self._inplace("add_")
+        o = self._operand(other)
+        if alpha != 1:
+            o = o * alpha
+        self.data += o
+        return self
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, -alpha)
+
+    def mul_(self, other):
+        self._inplace("mul_")
+        self.data *= self._operand(other)
+        return self
+
+    def div_(self, other):
+        self._inplace("div_")
+        self.data /= self._operand(other)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._inplace("clamp_")
+        self.xp.clip(self.data, min, max, out=self.data)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with samples from U(a, b) drawn from `generator` (or the default one)."""
+        self._inplace("uniform_")
+        gen = generator or backend.default_generator(self.device)
+        self.data[...] = gen.uniform(self.shape, self.dtype, a, b)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with samples from N(mean, std^2) drawn from `generator` (or the default)."""
+        self._inplace("normal_")
+        gen = generator or backend.default_generator(self.device)
+        self.data[...] = gen.normal(self.shape, self.dtype, mean, std)
+        return self
+
+    def __setitem__(self, index, value):
+        self._inplace("__setitem__")
+        from .ops.shape import normalize_index
+
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[normalize_index(index, self.xp)] = value
+
+    # `x += y` is in place, as in torch; on a non-leaf inside the graph it falls back to
+    # `x = x + y`, which gives the same values and a correct gradient (torch would record
+    # an in-place node instead).
+    def _graph_tracked(self):
+        return self.requires_grad and self.grad_fn is not None and autograd._grad_enabled
+
+    def __iadd__(self, other):
+        return self + other if self._graph_tracked() else self.add_(other)
+
+    def __isub__(self, other):
+        return self - other if self._graph_tracked() else self.sub_(other)
+
+    def __imul__(self, other):
+        return self * other if self._graph_tracked() else self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self / other if self._graph_tracked() else self.div_(other)
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+autograd.Tensor = Tensor
