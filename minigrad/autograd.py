@@ -244,7 +244,7 @@ class Function:
         node.dtype = out.dtype
         result = Tensor._make(out, True, node)
         if cls.saves_inputs or cls.saves_output:
-            checks = [(args[i]._vc, args[i]._vc[0]) for i in cls.saves_inputs if args[i].__class__ is Tensor]
+            checks = [(args[i]._vc, args[i]._vc[0]) for i in cls.saves_inputs if isinstance(args[i], Tensor)]
             if cls.saves_output:
                 checks.append((result._vc, 0))
             node._checks = checks
@@ -274,6 +274,26 @@ class Function:
 
 
 # ---------------------------------------------------------------------------- engine
+# Callables ``observer(node, grad_array)`` run for every node backward reaches, before
+# its own backward (used by viz/trace to see the gradient flowing through the graph).
+# Empty by default, so ordinary training pays one truth test per node.
+grad_observers: list = []
+
+
+class observe_grads:
+    """Context manager: call ``fn(node, grad_array)`` for each node during backward."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __enter__(self):
+        grad_observers.append(self.fn)
+        return self
+
+    def __exit__(self, *exc):
+        grad_observers.remove(self.fn)
+
+
 def _unbroadcast(grad, shape):
     """Sum a broadcast gradient back to `shape` (NumPy broadcasting, reversed)."""
     if grad.shape == shape:
@@ -300,7 +320,7 @@ def _toposort(root):
     while stack:
         node, children = stack[-1]
         for child in children:
-            if child is not None and child.__class__ is not Tensor and child not in visited:
+            if child is not None and not isinstance(child, Tensor) and child not in visited:
                 visited.add(child)
                 stack.append((child, iter(child.next)))
                 break
@@ -366,6 +386,9 @@ def backward(root, gradient=None, retain_graph=False):
             continue
         if node._hooks:
             g = _run_hooks(node._hooks, g)
+        if grad_observers:
+            for observer in grad_observers:
+                observer(node, g)
         if node._retained is not None:
             t = node._retained()
             if t is not None:
@@ -390,7 +413,7 @@ def backward(root, gradient=None, retain_graph=False):
                 ig = _unbroadcast(ig, shape)
             if ig.dtype != dtype:
                 ig = ig.astype(dtype)
-            if inp.__class__ is Tensor:
+            if isinstance(inp, Tensor):  # a leaf (Tensor or nn.Parameter)
                 _accumulate_leaf(inp, ig, g)
             else:
                 prev = grads.get(inp)
