@@ -152,6 +152,37 @@ def _check_finite(node, arrays, phase):
 
 
 # ---------------------------------------------------------------------------- Function
+_new = object.__new__
+_ndarray = backend.ndarray
+
+
+def _unwrap(cls, args):
+    """The arrays of `args` (scalars pass through), checking they share one device."""
+    arrays = []
+    first = None
+    for a in args:
+        if isinstance(a, Tensor):
+            data = a.data
+            if first is None:
+                first = data
+            elif type(data) is not type(first) or (type(first) is not _ndarray and data.device != first.device):
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors on the same device, got "
+                    f"{backend.device_of(first)} and {backend.device_of(data)}"
+                )
+            arrays.append(data)
+        else:
+            arrays.append(a)
+    return arrays
+
+
+def _anomaly_forward(node, args, out):
+    node._created_at = traceback.format_stack()[-9:-3]
+    node._input_meta = tuple((a.shape, a.dtype, backend.device_of(a.data)) for a in args if isinstance(a, Tensor))
+    node.shape, node.dtype = out.shape, out.dtype
+    _check_finite(node, (out,), "forward")
+
+
 class Function:
     """Base of every differentiable op; an instance is one node of the graph.
 
@@ -161,19 +192,19 @@ class Function:
     ``saves_output`` when the output array is kept).
     """
 
-    __slots__ = ("next", "saved", "shape", "dtype", "_checks", "_hooks", "_retained",
-                 "_created_at", "_input_meta", "__dict__", "__weakref__")
     saves_inputs: tuple = ()
     saves_output: bool = False
     # single-input ops return a bare array from backward; saves a tuple per node
     backward_returns_tuple: bool = True
-
-    def __init__(self):
-        self.saved = ()
-        self._hooks = None
-        self._retained = None
-        self._checks = None
-        self._created_at = None
+    # Per-node fields default at class level, so creating a node sets only what differs
+    # (no __init__): this is on the path of every op.
+    saved = ()
+    next = ()
+    _hooks = None
+    _retained = None
+    _checks = None
+    _created_at = None
+    _input_meta = ()
 
     @property
     def name(self) -> str:
@@ -196,58 +227,75 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run the op on tensors (or Python scalars) and record a node when needed."""
-        node = cls()
-        arrays = []
-        requires = False
-        first = None
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a.requires_grad:
-                    requires = True
-                if first is None:
-                    first = a.data
-                elif type(a.data) is not type(first) or (
-                    type(first) is not backend.np.ndarray and a.data.device != first.device
-                ):
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on the same device, got "
-                        f"{backend.device_of(first)} and {backend.device_of(a.data)}"
-                    )
-            else:
-                arrays.append(a)
+        """Run the op on tensors (or Python scalars) and record a node when needed.
+
+        Hot path of every op: unary and binary calls take short branches.
+        """
+        node = _new(cls)
+        n = len(args)
         try:
-            out = node.forward(*arrays, **kwargs)
+            if n == 1:
+                x = args[0]
+                out = node.forward(x.data, **kwargs)
+                requires = x.requires_grad
+            elif n == 2:
+                a, b = args
+                ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+                if ta and tb:
+                    if type(a.data) is not type(b.data) or (type(a.data) is not _ndarray and a.data.device != b.data.device):
+                        _unwrap(cls, args)  # raises the device error
+                    out = node.forward(a.data, b.data, **kwargs)
+                    requires = a.requires_grad or b.requires_grad
+                elif ta:
+                    out = node.forward(a.data, b, **kwargs)
+                    requires = a.requires_grad
+                else:
+                    out = node.forward(a, b.data, **kwargs)
+                    requires = b.requires_grad
+            else:
+                out = node.forward(*_unwrap(cls, args), **kwargs)
+                requires = False
+                for a in args:
+                    if isinstance(a, Tensor) and a.requires_grad:
+                        requires = True
+                        break
         except ValueError as e:
-            shapes = " and ".join(str(tuple(x.shape)) for x in arrays if hasattr(x, "shape"))
+            shapes = " and ".join(str(tuple(a.shape)) for a in args if hasattr(a, "shape"))
             raise ValueError(f"{cls.__name__}: incompatible shapes {shapes}: {e}") from None
-        if type(out) is not backend.np.ndarray:
+        if type(out) is not _ndarray:
             out = backend.as_array(out)
-        requires = requires and _grad_enabled
-        if not (requires or _anomaly_enabled):
+        if not (requires and _grad_enabled):
+            if _anomaly_enabled:
+                _anomaly_forward(node, args, out)
             return Tensor._make(out, False, None)
-        if _anomaly_enabled:
-            node._created_at = traceback.format_stack()[-8:-2]
-            node._input_meta = tuple(
-                (a.shape, a.dtype, backend.device_of(a.data)) for a in args if isinstance(a, Tensor)
+        if n == 1:
+            node.next = (x.grad_fn or x,)
+        elif n == 2:
+            node.next = (
+                (a.grad_fn or (a if a.requires_grad else None)) if ta else None,
+                (b.grad_fn or (b if b.requires_grad else None)) if tb else None,
             )
-            node.shape, node.dtype = out.shape, out.dtype
-            _check_finite(node, (out,), "forward")
-            if not requires:
-                return Tensor._make(out, False, None)
-        node.next = tuple(
-            (a.grad_fn or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None
-            for a in args
-        )
+        else:
+            node.next = tuple(
+                [(a.grad_fn or (a if a.requires_grad else None)) if isinstance(a, Tensor) else None for a in args]
+            )
         node.shape = out.shape
         node.dtype = out.dtype
         result = Tensor._make(out, True, node)
-        if cls.saves_inputs or cls.saves_output:
-            checks = [(args[i]._vc, args[i]._vc[0]) for i in cls.saves_inputs if isinstance(args[i], Tensor)]
+        if cls.saves_inputs:
+            checks = []
+            for i in cls.saves_inputs:
+                t = args[i]
+                if isinstance(t, Tensor):
+                    vc = t._vc
+                    checks.append((vc, vc[0]))
             if cls.saves_output:
                 checks.append((result._vc, 0))
             node._checks = checks
+        elif cls.saves_output:
+            node._checks = ((result._vc, 0),)
+        if _anomaly_enabled:
+            _anomaly_forward(node, args, out)
         return result
 
     # ---- engine helpers -----------------------------------------------------------
@@ -312,23 +360,24 @@ def _unbroadcast(grad, shape):
     return grad
 
 
-def _toposort(root):
-    """Nodes reachable from `root`, each before the nodes it depends on (iterative DFS)."""
-    order = []
-    visited = {root}
-    stack = [(root, iter(root.next))]
+def _count_consumers(root):
+    """For each node reachable from `root`: how many nodes in the graph consume it.
+
+    Backward processes a node once all its consumers have passed their gradient down
+    (Kahn's algorithm), so no recursion and no separate topological sort are needed.
+    """
+    consumers = {root: 0}
+    stack = [root]
     while stack:
-        node, children = stack[-1]
-        for child in children:
-            if child is not None and not isinstance(child, Tensor) and child not in visited:
-                visited.add(child)
-                stack.append((child, iter(child.next)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
+        for child in stack.pop().next:
+            if child is None or isinstance(child, Tensor):
+                continue
+            if child in consumers:
+                consumers[child] += 1
+            else:
+                consumers[child] = 1
+                stack.append(child)
+    return consumers
 
 
 def _run_hooks(hooks, grad_array):
@@ -378,46 +427,78 @@ def backward(root, gradient=None, retain_graph=False):
     if root.grad_fn is None:  # a leaf: its gradient is the seed itself
         _accumulate_leaf(root, grad, grad)
         return
+    consumers = _count_consumers(root.grad_fn)
     grads = {root.grad_fn: grad}
+    ready = [root.grad_fn]
     anomaly = _anomaly_enabled
-    for node in _toposort(root.grad_fn):
+    while ready:
+        node = ready.pop()
         g = grads.pop(node, None)
-        if g is None:
-            continue
-        if node._hooks:
-            g = _run_hooks(node._hooks, g)
-        if grad_observers:
-            for observer in grad_observers:
-                observer(node, g)
-        if node._retained is not None:
-            t = node._retained()
-            if t is not None:
-                gcopy = g.copy()
-                if t.grad is None:
-                    t.grad = Tensor._make(gcopy, False, None)
-                else:
-                    t.grad.data += gcopy
-        node._verify_saved()
-        in_grads = node.backward(g)
-        if node.__class__.backward_returns_tuple is False:
-            in_grads = (in_grads,)
-        if not retain_graph:
-            node._release()
-        if anomaly:
-            _check_finite(node, in_grads, "backward")
+        if g is None:  # no gradient reached this node: its inputs get none from it either
+            in_grads = (None,) * len(node.next)
+        elif node._hooks or grad_observers or node._retained is not None or anomaly:
+            in_grads = _node_backward(node, g, retain_graph, anomaly)
+        else:  # the common case, inlined
+            if node._checks or node.saved is None:
+                node._verify_saved()
+            in_grads = node.backward(g)
+            if not node.backward_returns_tuple:
+                in_grads = (in_grads,)
+            if not retain_graph:
+                node.saved = None
+                node._checks = None
         for inp, ig in zip(node.next, in_grads):
-            if inp is None or ig is None:
+            if inp is None:
                 continue
-            shape, dtype = inp.shape, inp.dtype  # a leaf Tensor or a node: both know them
-            if ig.shape != shape:
-                ig = _unbroadcast(ig, shape)
-            if ig.dtype != dtype:
-                ig = ig.astype(dtype)
             if isinstance(inp, Tensor):  # a leaf (Tensor or nn.Parameter)
-                _accumulate_leaf(inp, ig, g)
-            else:
+                if ig is not None:
+                    _accumulate_leaf(inp, _conform(ig, inp), g)
+                continue
+            if ig is not None:
+                if ig.shape != inp.shape or ig.dtype != inp.dtype:
+                    ig = _conform(ig, inp)
                 prev = grads.get(inp)
                 grads[inp] = ig if prev is None else prev + ig
+            left = consumers[inp] - 1
+            consumers[inp] = left
+            if left == 0:
+                ready.append(inp)
+
+
+def _conform(grad, target):
+    """Sum a gradient down to `target`'s shape and cast it to its dtype (leaf or node)."""
+    if grad.shape != target.shape:
+        grad = _unbroadcast(grad, target.shape)
+    if grad.dtype != target.dtype:
+        grad = grad.astype(target.dtype)
+    return grad
+
+
+def _node_backward(node, g, retain_graph, anomaly):
+    """Run one node's backward: hooks, retained grads, checks, then free what it saved."""
+    if node._hooks:
+        g = _run_hooks(node._hooks, g)
+    if grad_observers:
+        for observer in grad_observers:
+            observer(node, g)
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            if t.grad is None:
+                t.grad = Tensor._make(g.copy(), False, None)
+            else:
+                t.grad.data += g
+    if node.saved is None or node._checks:
+        node._verify_saved()
+    in_grads = node.backward(g)
+    if not node.backward_returns_tuple:
+        in_grads = (in_grads,)
+    if not retain_graph:
+        node.saved = None
+        node._checks = None
+    if anomaly:
+        _check_finite(node, in_grads, "backward")
+    return in_grads
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False):

@@ -24,6 +24,7 @@ _default_dtype = float32
 # NumPy reductions and ufuncs on 0-d arrays return NumPy scalars, not arrays; the
 # autograd layer turns them back into arrays with `as_array`.
 scalar_types = (np.generic,)
+ndarray = np.ndarray  # the host array type, for fast `type(x) is ndarray` checks
 
 
 def get_default_dtype():

@@ -1,0 +1,228 @@
+"""minigrad benchmarks, side by side with PyTorch (CPU) when it is installed.
+
+    python tools/bench.py            # every scenario
+    python tools/bench.py A C        # some of them
+    python tools/bench.py --device cuda
+
+Scenarios (issue 2): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
+32/128/1024; B: 20 x (Linear(256, 256) + Sigmoid), MSE, batch 64; C: a chain of 200 tiny
+elementwise ops, forward + backward (per-op overhead). Area benchmarks live in
+tools/bench_<area>.py and are run from here when present.
+
+Timings are medians of many repetitions after warm-up; both frameworks run in the same
+process, interleaved, so machine noise hits both alike. Speed is measured here, never
+asserted in tests.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+
+import numpy as np  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # the benchmark still runs, without the comparison column
+    torch = None
+
+
+def median_ms(fn, repeat, warmup=3, sync=None):
+    """Median wall time of fn() in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        if sync:
+            sync()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def interleaved(mg_step, torch_step, repeat, rounds=5, sync=None):
+    """Medians of both steps, measured in alternating rounds to share machine noise."""
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(median_ms(mg_step, max(repeat // rounds, 3), sync=sync))
+        if torch_step is not None:
+            b.append(median_ms(torch_step, max(repeat // rounds, 3)))
+    return statistics.median(a), (statistics.median(b) if b else None)
+
+
+def row(name, ms, torch_ms):
+    ratio = f"{ms / torch_ms:6.2f}x" if torch_ms else "     -"
+    tms = f"{torch_ms:9.3f}" if torch_ms else "        -"
+    print(f"{name:<44s} {ms:9.3f} {tms} {ratio}", flush=True)
+    return {"name": name, "minigrad_ms": ms, "torch_ms": torch_ms}
+
+
+# ------------------------------------------------------------------ models
+def _mg_sync(device):
+    return mg.cuda.synchronize if device != "cpu" else None
+
+
+def mlp_minigrad(sizes, act, device, batch, loss_kind):
+    """A Sequential MLP from mg.nn with SGD-momentum (or MSE for B)."""
+    nn = mg.nn
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if act == "relu" and i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+        if act == "sigmoid":
+            layers.append(nn.Sigmoid())
+    model = nn.Sequential(*layers).to(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = mg.randn(batch, sizes[0], device=device)
+    if loss_kind == "ce":
+        y = mg.randint(0, sizes[-1], (batch,), device=device)
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        y = mg.randn(batch, sizes[-1], device=device)
+        loss_fn = nn.MSELoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def mlp_torch(sizes, act, batch, loss_kind):
+    nn = torch.nn
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if act == "relu" and i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+        if act == "sigmoid":
+            layers.append(nn.Sigmoid())
+    model = nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(batch, sizes[0])
+    if loss_kind == "ce":
+        y = torch.randint(0, sizes[-1], (batch,))
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        y = torch.randn(batch, sizes[-1])
+        loss_fn = nn.MSELoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def bench_a(device, quick):
+    out = []
+    for batch in (32, 128, 1024):
+        repeat = 20 if quick else (200 if batch < 1024 else 60)
+        sizes = (784, 512, 512, 10)
+        t_step = mlp_torch(sizes, "relu", batch, "ce") if torch and device == "cpu" else None
+        ms, tms = interleaved(mlp_minigrad(sizes, "relu", device, batch, "ce"), t_step, repeat, sync=_mg_sync(device))
+        out.append(row(f"A  MLP 784-512-512-10 SGD-mom, batch {batch}", ms, tms))
+    return out
+
+
+def bench_b(device, quick):
+    sizes = (256,) * 21
+    t_step = mlp_torch(sizes, "sigmoid", 64, "mse") if torch and device == "cpu" else None
+    ms, tms = interleaved(mlp_minigrad(sizes, "sigmoid", device, 64, "mse"), t_step, 20 if quick else 100, sync=_mg_sync(device))
+    return [row("B  20 x (Linear(256,256)+Sigmoid), MSE, b64", ms, tms)]
+
+
+def _chain(x, ops):
+    y = x
+    for op in ops:
+        y = op(y)
+    return y
+
+
+def bench_c(device, quick):
+    """Per-op overhead: 200 tiny elementwise ops forward + backward on 16 floats."""
+    kinds = [lambda y: y * 1.01, lambda y: y + 0.01, lambda y: y.tanh(), lambda y: y.sigmoid(), lambda y: y * y]
+    ops = [kinds[i % len(kinds)] for i in range(200)]
+    x = mg.randn(16, device=device, requires_grad=True)
+
+    def mg_step():
+        x.grad = None
+        _chain(x, ops).sum().backward()
+
+    t_step = None
+    if torch and device == "cpu":
+        tx = torch.randn(16, requires_grad=True)
+
+        def t_step():
+            tx.grad = None
+            _chain(tx, ops).sum().backward()
+
+    ms, tms = interleaved(mg_step, t_step, 50 if quick else 500, sync=_mg_sync(device))
+    r = row("C  200 tiny elementwise ops, fwd+bwd", ms, tms)
+    print(f"   -> {ms / 200 * 1e3:.2f} us per op (torch {tms / 200 * 1e3:.2f} us)" if tms else "", flush=True)
+    return [r]
+
+
+def bench_import():
+    import subprocess
+
+    code = "import time; t=time.perf_counter(); import minigrad; print(time.perf_counter()-t)"
+    runs = sorted(float(subprocess.check_output([sys.executable, "-c", code], cwd=os.path.dirname(__file__) + "/..")) for _ in range(5))
+    print(f"import minigrad: {runs[2] * 1e3:.0f} ms (median of 5)", flush=True)
+
+
+SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c}
+# area benchmarks: module name in tools/, function; each prints its own rows
+AREA_BENCHES = {
+    "optim": ("bench_optim", "run_step_bench"),
+    "data": ("bench_data", "run_epoch_bench"),
+    "trace": ("bench_trace", "run_trace_bench"),
+}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("which", nargs="*", help="scenarios: A B C import " + " ".join(AREA_BENCHES) + " (default: all)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
+    args = p.parse_args(argv)
+    which = args.which or list(SCENARIOS) + ["import"] + list(AREA_BENCHES)
+    mg.manual_seed(0)
+    if torch is not None:
+        torch.manual_seed(0)
+    print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, device {args.device}, "
+          f"{os.cpu_count()} CPUs")
+    print(f"{'scenario':<44s} {'minigrad':>9s} {'torch':>9s} {'ratio':>7s}   (ms per step)")
+    for w in which:
+        if w in SCENARIOS:
+            SCENARIOS[w](args.device, args.quick)
+        elif w == "import":
+            bench_import()
+        elif w in AREA_BENCHES:
+            mod_name, fn_name = AREA_BENCHES[w]
+            try:
+                mod = importlib.import_module(mod_name)
+            except ImportError as e:
+                print(f"({w}: {e})")
+                continue
+            getattr(mod, fn_name)()
+        else:
+            p.error(f"unknown scenario {w!r}")
+
+
+if __name__ == "__main__":
+    main()
