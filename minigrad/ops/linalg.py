@@ -20,14 +20,17 @@ class MatMul(Function):
 
     def backward(self, g):
         a, b = self.saved
+        need_a, need_b = self.next[0] is not None, self.next[1] is not None  # skip unneeded products
         if a.ndim == 1 and b.ndim == 1:  # dot product
-            return g * b, g * a
+            return (g * b if need_a else None), (g * a if need_b else None)
         if a.ndim == 1:  # (k) @ (..., k, n) -> (..., n)
-            return (g[..., None, :] @ _swap(b))[..., 0, :], a[:, None] * g[..., None, :]
+            return ((g[..., None, :] @ _swap(b))[..., 0, :] if need_a else None,
+                    a[:, None] * g[..., None, :] if need_b else None)
         if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
-            return g[..., :, None] * b, (_swap(a) @ g[..., :, None])[..., 0]
+            return (g[..., :, None] * b if need_a else None,
+                    (_swap(a) @ g[..., :, None])[..., 0] if need_b else None)
         # batch dims broadcast; the engine sums them back to each input's shape
-        return g @ _swap(b), _swap(a) @ g
+        return (g @ _swap(b) if need_a else None), (_swap(a) @ g if need_b else None)
 
 
 class Linear(Function):
@@ -45,10 +48,12 @@ class Linear(Function):
 
     def backward(self, g):
         x, w = self.saved
-        gx = g @ w
+        nxt = self.next
+        # the first layer's input is data: skipping its gradient saves a whole matmul
+        gx = g @ w if nxt[0] is not None else None
         g2 = g.reshape(-1, g.shape[-1])
-        gw = g2.T @ x.reshape(-1, x.shape[-1])
-        gb = g2.sum(axis=0) if self.has_bias else None
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if nxt[1] is not None else None
+        gb = g2.sum(axis=0) if self.has_bias and nxt[2] is not None else None
         return gx, gw, gb
 
 
