@@ -64,6 +64,11 @@ class set_grad_enabled:
 class _GradMode:
     mode = True
 
+    def __new__(cls, orig_func=None):
+        # `@mg.no_grad` without parentheses decorates directly, as torch allows
+        self = super().__new__(cls)
+        return self if orig_func is None else self(orig_func)
+
     def __enter__(self):
         global _grad_enabled
         self.prev = _grad_enabled
@@ -194,6 +199,9 @@ class Function:
 
     saves_inputs: tuple = ()
     saves_output: bool = False
+    # True where input i is kept only for the gradient of the other operand (a * b,
+    # a @ b): it is then checked only when that operand needs a gradient, as in torch.
+    cross_saves: bool = False
     # single-input ops return a bare array from backward; saves a tuple per node
     backward_returns_tuple: bool = True
     # Per-node fields default at class level, so creating a node sets only what differs
@@ -284,9 +292,10 @@ class Function:
         result = Tensor._make(out, True, node)
         if cls.saves_inputs:
             checks = []
+            cross = cls.cross_saves
             for i in cls.saves_inputs:
                 t = args[i]
-                if isinstance(t, Tensor):
+                if isinstance(t, Tensor) and not (cross and node.next[1 - i] is None):
                     vc = t._vc
                     checks.append((vc, vc[0]))
             if cls.saves_output:
@@ -429,6 +438,7 @@ def backward(root, gradient=None, retain_graph=False):
         return
     consumers = _count_consumers(root.grad_fn)
     grads = {root.grad_fn: grad}
+    hooked = {}  # leaves with hooks: their hooks see the summed gradient once, as torch's
     ready = [root.grad_fn]
     anomaly = _anomaly_enabled
     while ready:
@@ -452,7 +462,12 @@ def backward(root, gradient=None, retain_graph=False):
                 continue
             if isinstance(inp, Tensor):  # a leaf (Tensor or nn.Parameter)
                 if ig is not None:
-                    _accumulate_leaf(inp, _conform(ig, inp), g)
+                    if inp._hooks:
+                        # (sum, the array it may alias): a sum is fresh, a lone pass-through is not
+                        ig, prev = _conform(ig, inp), hooked.get(inp)
+                        hooked[inp] = (ig, g) if prev is None else (prev[0] + ig, None)
+                    else:
+                        _accumulate_leaf(inp, _conform(ig, inp), g)
                 continue
             if ig is not None:
                 if ig.shape != inp.shape or ig.dtype != inp.dtype:
@@ -463,6 +478,8 @@ def backward(root, gradient=None, retain_graph=False):
             consumers[inp] = left
             if left == 0:
                 ready.append(inp)
+    for leaf, (total, incoming) in hooked.items():
+        _accumulate_leaf(leaf, total, incoming)
 
 
 def _conform(grad, target):
@@ -502,19 +519,39 @@ def _node_backward(node, g, retain_graph, anomaly):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
-    """Gradients of `outputs` w.r.t. `inputs` without touching their ``.grad``."""
+    """Gradients of `outputs` w.r.t. `inputs`, leaving every tensor's ``.grad`` as it was."""
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-    saved = [t.grad for t in inputs]
-    for t in inputs:
+    # backward accumulates (in place) into every leaf it reaches: park their .grad aside
+    saved = {t: t.grad for t in [*_leaves(outputs), *inputs]}
+    retained = [(t.grad_fn, t.grad_fn._retained) for t in inputs if t.grad_fn is not None]
+    for t in saved:
         t.grad = None
+    for t in inputs:
         if t.grad_fn is not None:
             t.retain_grad()
     try:
         backward(outputs, grad_outputs, retain_graph=retain_graph)
         return tuple(t.grad for t in inputs)
     finally:
-        for t, g in zip(inputs, saved):
+        for t, g in saved.items():
             t.grad = g
+        for node, ref in retained:
+            node._retained = ref
+
+
+def _leaves(root):
+    """The leaf tensors that the graph ending in `root` reaches."""
+    if root.grad_fn is None:
+        return [root]
+    leaves, seen, stack = [], {root.grad_fn}, [root.grad_fn]
+    while stack:
+        for child in stack.pop().next:
+            if isinstance(child, Tensor):
+                leaves.append(child)
+            elif child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return leaves
 
 
 def retain(node, tensor):

@@ -99,8 +99,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         dtype = backend.int64 if is_int else backend.get_default_dtype()
     device = backend.canonical_device(device)
     xp = backend.xp_for_device(device)
+    dtype = backend.to_dtype(dtype)
     with backend.on_device(device):
-        data = xp.arange(start, end, step, dtype=backend.to_dtype(dtype))
+        if dtype.kind == "f":  # torch computes start + i * step in double, then rounds
+            data = xp.arange(start, end, step, dtype=backend.float64).astype(dtype, copy=False)
+        else:
+            data = xp.arange(start, end, step, dtype=dtype)
     return _finish(data, requires_grad)
 
 

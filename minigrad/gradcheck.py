@@ -51,14 +51,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     for k, t in enumerate(targets):
         analytic = backend.to_host(t.grad.data if t.grad is not None else t.xp.zeros(t.shape)).reshape(-1)
         numeric = backend.np.zeros(t.data.size)
-        flat = t.data.reshape(-1)  # a view: nudging it nudges the input
-        for i in range(flat.size):
-            orig = flat[i].item()
-            flat[i] = orig + eps
+        # nudge elements in place by multi-index: reshape(-1) of a non-contiguous input
+        # would be a copy, and nudging it would leave the input untouched
+        for i, idx in enumerate(backend.np.ndindex(*t.shape)):
+            orig = t.data[idx].item()
+            t.data[idx] = orig + eps
             plus = projected(*inputs)
-            flat[i] = orig - eps
+            t.data[idx] = orig - eps
             minus = projected(*inputs)
-            flat[i] = orig
+            t.data[idx] = orig
             numeric[i] = (plus - minus) / (2 * eps)
         err = backend.np.abs(analytic - numeric)
         bad = err > atol + rtol * backend.np.abs(numeric)

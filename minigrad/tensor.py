@@ -28,7 +28,11 @@ def _infer_array(data, dtype, device):
         arr = backend.asarray(data, None, device)
         # torch.tensor copies arrays; ours too, so the caller's array is never aliased
         return arr.astype(dtype) if dtype is not None else arr.copy()
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+    typed = isinstance(data, (list, tuple)) and any(isinstance(x, _TYPED) for x in data)
+    if typed:
+        # elements that carry a dtype keep it, as in torch: [t0, t1] of float64 -> float64
+        if dtype is None:
+            dtype = _list_dtype(data)
         data = [x.numpy() if isinstance(x, Tensor) else x for x in data]
     host = backend.np.asarray(data)
     if host.dtype == object:
@@ -43,6 +47,18 @@ def _infer_array(data, dtype, device):
         else:
             raise TypeError(f"tensor: unsupported data type {host.dtype}")
     return backend.asarray(host, dtype, device)
+
+
+def _list_dtype(items):
+    """torch.tensor's dtype for a list mixing tensors/arrays with Python numbers."""
+    result = None
+    for x in items:
+        if isinstance(x, _TYPED):
+            d = x.dtype if isinstance(x, Tensor) else backend.np.dtype(x.dtype)
+        else:  # a Python number or a nested list: the rules of a plain list
+            d = _infer_array(x, None, "cpu").dtype
+        result = d if result is None else backend.promote_types(result, d)
+    return result
 
 
 class Tensor:
@@ -199,7 +215,9 @@ class Tensor:
             raise TypeError(
                 f"can't convert a {self.device} tensor to a NumPy array; call .cpu() first"
             )
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        # np.array(t) asks for copy=True: hand out our own buffer only when allowed
+        return arr.copy() if copy and arr is self.data else arr
 
     def __dlpack__(self, *args, **kwargs):
         return self.data.__dlpack__(*args, **kwargs)
@@ -423,3 +441,4 @@ class _HookHandle:
 
 
 autograd.Tensor = Tensor
+_TYPED = (Tensor, backend.np.ndarray, backend.np.generic)

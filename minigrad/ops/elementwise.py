@@ -13,14 +13,19 @@ _PY_SCALARS = (int, float, bool)
 
 
 # ---------------------------------------------------------------------------- operands
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 def _promote(a: Tensor, b: Tensor):
     """Cast two tensors to their PyTorch result dtype (0-d tensors don't widen n-d ones)."""
     da, db = a.data.dtype, b.data.dtype
     if da == db:
         return a, b
-    if a.data.ndim == 0 and b.data.ndim > 0 and (da.kind == "f") == (db.kind == "f"):
+    # torch's categories are bool < integer < float: a 0-d int is not a bool's equal
+    same_category = _CATEGORY.get(da.kind) == _CATEGORY.get(db.kind)
+    if a.data.ndim == 0 and b.data.ndim > 0 and same_category:
         return a.type(db), b
-    if b.data.ndim == 0 and a.data.ndim > 0 and (da.kind == "f") == (db.kind == "f"):
+    if b.data.ndim == 0 and a.data.ndim > 0 and same_category:
         return a, b.type(da)
     dt = backend.promote_types(da, db)
     return a.type(dt), b.type(dt)
@@ -85,6 +90,7 @@ class Sub(Function):
 
 class Mul(Function):
     saves_inputs = (0, 1)
+    cross_saves = True
 
     def forward(self, a, b):
         self.saved = (a, b)
@@ -124,6 +130,8 @@ class PowScalar(Function):
         p = self.p
         if p == 2:
             return g * (2 * x)
+        if p == 0:  # torch's convention: x ** 0 has gradient 0, even at x = 0 (not 0 * inf)
+            return backend.array_module(g).zeros_like(g)
         return g * (p * x ** (p - 1))
 
 
@@ -142,8 +150,11 @@ class Pow(Function):
         a, b, out = self.saved
         ga = gb = None
         xp = backend.array_module(out)
-        if hasattr(a, "shape"):
-            ga = g * b * a ** (b - 1) if hasattr(b, "shape") else g * (b * a ** (b - 1))
+        if hasattr(a, "shape") and hasattr(b, "shape"):
+            with _quiet(xp):  # as PowScalar: a ** 0 has gradient 0 w.r.t. a, even at a = 0
+                ga = g * xp.where(b == 0, 0, b * a ** (b - 1))
+        elif hasattr(a, "shape"):
+            ga = g * (b * a ** (b - 1))
         if hasattr(b, "shape"):
             with _quiet(xp):
                 # torch's convention: 0 ** b has gradient 0 w.r.t. b where b >= 0
@@ -390,8 +401,12 @@ def add(a, b):
 
 
 def sub(a, b):
-    a, b = operands(a, b)
-    return Sub.apply(a, b)
+    ta, tb = operands(a, b)
+    # As torch, refuse `-` on bools (usually meant as `~mask`). Only a cast can hide a
+    # bool operand; bool - bool reaches NumPy, which raises a TypeError of its own.
+    if (ta is not a or tb is not b) and any(isinstance(x, Tensor) and x.data.dtype.kind == "b" for x in (a, b)):
+        raise TypeError("sub: subtracting a bool tensor is not supported; use ~ or logical_not() to invert a mask")
+    return Sub.apply(ta, tb)
 
 
 def mul(a, b):
@@ -408,6 +423,8 @@ def pow(a, b):
     if isinstance(a, Tensor) and isinstance(b, _PY_SCALARS) and not isinstance(b, bool):
         if isinstance(b, float) and a.data.dtype.kind in "iub":
             a = a.type(backend.get_default_dtype())
+        elif b < 0 and a.data.dtype.kind in "iub":
+            raise RuntimeError(f"pow: integers to negative integer powers are not allowed ({a.dtype} ** {b})")
         return PowScalar.apply(a, b)
     a, b = operands(a, b)
     return Pow.apply(a, b)
@@ -461,6 +478,8 @@ def clamp(x, min=None, max=None):
     """Limit values to [min, max] (either bound may be None)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if x.data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.type(backend.get_default_dtype())  # as torch: int.clamp(0.5) is float32
     return Clamp.apply(x, min=min, max=max)
 
 
@@ -491,6 +510,8 @@ def where(condition, input, other):
     cond = condition if isinstance(condition, Tensor) else Tensor(condition)
     if cond.data.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):  # where(c, 1.0, 0.0)
+        input = Tensor(input, device=cond.device)
     input, other = operands(input, other)
     return Where.apply(cond, input, other)
 

@@ -13,6 +13,7 @@ def _swap(a):
 
 class MatMul(Function):
     saves_inputs = (0, 1)
+    cross_saves = True
 
     def forward(self, a, b):
         self.saved = (a, b)
@@ -37,6 +38,7 @@ class Linear(Function):
     """y = x @ w.T + b in one node: the hot path of every MLP (three nodes otherwise)."""
 
     saves_inputs = (0, 1)
+    cross_saves = True
 
     def forward(self, x, w, b=None):
         self.saved = (x, w)

@@ -136,12 +136,31 @@ class Var(Function):
             return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
     def backward(self, g):
-        x, mean = self.saved
+        x, mean = self.saved[:2]
         axes, keepdim, dof = self.meta
         xp = backend.array_module(g)
         g = _expand_back(g, x.shape, axes, keepdim, xp)
         with _errstate(xp):
             return (2 / dof) * (x - mean) * g if dof > 0 else (x - mean) * (g * xp.inf)
+
+
+class Std(Var):
+    """sqrt(var) in one node: where the std is 0 its gradient is 0, not NaN (as torch)."""
+
+    saves_output = True
+
+    def forward(self, x, axes, correction, keepdim):
+        xp = backend.array_module(x)
+        out = backend.as_array(xp.sqrt(super().forward(x, axes, correction, keepdim)))
+        self.saved += (out,)
+        return out
+
+    def backward(self, g):
+        out = self.saved[2]
+        xp = backend.array_module(g)
+        with _errstate(xp):
+            g = xp.where(out == 0, 0, g / (2 * out))
+        return super().backward(g)
 
 
 class _errstate:
@@ -285,15 +304,19 @@ def amin(x, dim=None, keepdim=False):
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """Variance; `correction` (or ``unbiased``) subtracts from the count, default 1 (Bessel)."""
-    if correction is None:
-        correction = 1 if unbiased is None else int(bool(unbiased))
-    axes = normalize_dims(dim, x.ndim, "var")
-    return Var.apply(_float_input(x), axes=axes, correction=correction, keepdim=keepdim)
+    return _spread(Var, "var", x, dim, unbiased, keepdim, correction)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    """Standard deviation: ``var(...).sqrt()``."""
-    return var(x, dim, unbiased, keepdim, correction).sqrt()
+    """Standard deviation: the square root of ``var(...)``."""
+    return _spread(Std, "std", x, dim, unbiased, keepdim, correction)
+
+
+def _spread(cls, op, x, dim, unbiased, keepdim, correction):
+    if correction is None:
+        correction = 1 if unbiased is None else int(bool(unbiased))
+    axes = normalize_dims(dim, x.ndim, op)
+    return cls.apply(_float_input(x), axes=axes, correction=correction, keepdim=keepdim)
 
 
 def logsumexp(x, dim=None, keepdim=False):
