@@ -1,0 +1,71 @@
+"""Stochastic gradient descent with momentum, dampening and Nesterov momentum."""
+from .. import backend
+from ._functional import effective_grad
+from .optimizer import Optimizer, check, check_common
+
+
+def sgd_update(param, grad, buf, scratch, *, lr, momentum, dampening, nesterov, weight_decay,
+               maximize, first_step):
+    """One SGD step, in place (PyTorch's form)::
+
+        g = -grad if maximize else grad;  g = g + weight_decay * p
+        b = g                                    (first step: the buffer is a copy of g)
+        b = momentum * b + (1 - dampening) * g   (later steps)
+        d = g + momentum * b if nesterov else b  (d = g when momentum == 0)
+        p = p - lr * d
+    """
+    xp = backend.array_module(param)
+    tmp, work = scratch
+    g = effective_grad(param, grad, work, weight_decay, maximize)
+    d = g
+    if momentum != 0:
+        if first_step:
+            buf[...] = g
+        elif dampening != 0:
+            buf *= momentum
+            xp.multiply(g, 1 - dampening, out=tmp)
+            buf += tmp
+        else:
+            buf *= momentum
+            buf += g
+        d = buf
+        if nesterov:
+            xp.multiply(buf, momentum, out=tmp)
+            tmp += g
+            d = tmp
+    xp.multiply(d, lr, out=tmp)
+    param -= tmp
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
+
+    Args: params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+    maximize=False. The momentum buffer starts as the first gradient (not zeros).
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group):
+        check_common(group, "lr", "momentum", "weight_decay")
+        check(not group["nesterov"] or (group["momentum"] > 0 and group["dampening"] == 0),
+              "Nesterov momentum requires a momentum and zero dampening (nesterov=True needs momentum > 0, "
+              "dampening == 0)")
+
+    def _step_group(self, group):
+        momentum = group["momentum"]
+        for p, grad in self._with_grad(group):
+            state = self.state[p]
+            first = momentum != 0 and "momentum_buffer" not in state
+            if first:
+                state["momentum_buffer"] = self._new_state(p)
+            buf = state["momentum_buffer"].data if momentum != 0 else None
+            self.run_elementwise(
+                sgd_update, (p.data, grad, buf), 2, lr=group["lr"], momentum=momentum,
+                dampening=group["dampening"], nesterov=group["nesterov"], weight_decay=group["weight_decay"],
+                maximize=group["maximize"], first_step=first)
+            p._vc[0] += 1
