@@ -463,9 +463,10 @@ def backward(root, gradient=None, retain_graph=False):
             if isinstance(inp, Tensor):  # a leaf (Tensor or nn.Parameter)
                 if ig is not None:
                     if inp._hooks:
-                        # (sum, the array it may alias): a sum is fresh, a lone pass-through is not
+                        # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
+                        # not. A flag, not the array: holding g would keep every node's gradient alive
                         ig, prev = _conform(ig, inp), hooked.get(inp)
-                        hooked[inp] = (ig, g) if prev is None else (prev[0] + ig, None)
+                        hooked[inp] = (ig, ig is g) if prev is None else (prev[0] + ig, False)
                     else:
                         _accumulate_leaf(inp, _conform(ig, inp), g)
                 continue
@@ -478,8 +479,8 @@ def backward(root, gradient=None, retain_graph=False):
             consumers[inp] = left
             if left == 0:
                 ready.append(inp)
-    for leaf, (total, incoming) in hooked.items():
-        _accumulate_leaf(leaf, total, incoming)
+    for leaf, (total, aliased) in hooked.items():
+        _accumulate_leaf(leaf, total, total if aliased else None)
 
 
 def _conform(grad, target):

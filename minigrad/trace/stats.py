@@ -1,0 +1,160 @@
+"""Statistics for tracing, queued without device syncs, and the one transfer that fetches them.
+
+Every function here returns values that are either 0-d arrays on the tensor's device (a
+GPU: nothing waits) or NumPy scalars (the CPU: already on the host). A traced step
+queues its statistics and `fetch` copies them to the host at once when the step closes.
+
+NaN/Inf counting follows the same rule: on the CPU a statistic of the array is already
+on the host, so the (rare) exact count runs only when that statistic is not finite; on
+a GPU the count is queued on the device. No array is kept for later, so tracing does
+not hold activations or gradients alive.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+# Saturation thresholds (documented in GradientTracer): where the derivative has fallen
+# below ~1/5 of its peak for sigmoid (y(1-y) < 0.0475 vs 0.25) and ~1/10 for tanh
+# (1 - y^2 < 0.0975 vs 1).
+SIGMOID_SATURATION = 0.05
+TANH_SATURATION = 0.95
+
+
+def _xp(arr):
+    return np if type(arr) is np.ndarray else backend.array_module(arr)  # hot: ~10 calls per layer
+
+
+def squared_norm(arr):
+    """``sum(arr ** 2)``: one BLAS dot on the CPU, a 0-d device array on a GPU."""
+    flat = arr.reshape(-1)
+    if flat.dtype.kind == "c":
+        return _xp(arr).vdot(flat, flat).real
+    return _xp(arr).dot(flat, flat)
+
+
+def _count_nonfinite(arr, stat):
+    """NaN/Inf elements of `arr`; `stat` is a statistic of it (finite iff arr is, or overflow)."""
+    if type(arr) is np.ndarray:
+        return 0 if math.isfinite(stat) else int(np.count_nonzero(~np.isfinite(arr)))
+    xp = backend.array_module(arr)
+    return arr.size - xp.count_nonzero(xp.isfinite(arr))
+
+
+def norm_stats(arr):
+    """(squared L2 norm, NaN/Inf count) of `arr`.
+
+    On the CPU a float32 sum of squares that overflowed although every value is finite
+    (a gradient norm above ~1e19) is redone in float64, so huge is not reported as Inf.
+    """
+    if type(arr) is np.ndarray:
+        flat = arr.reshape(-1)
+        sq = np.dot(flat, flat) if flat.dtype.kind != "c" else np.vdot(flat, flat).real
+        if sq < math.inf:  # the common case; NaN and Inf fall through
+            return sq, 0
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        return (sq if bad else squared_norm(arr.astype(np.float64))), bad
+    sq = squared_norm(arr)
+    return sq, _count_nonfinite(arr, sq)
+
+
+_ONES = {}  # (length, dtype) -> ones: on the CPU a BLAS product sums ~2x faster than .sum()
+
+
+def _ones(n, dtype):
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        if len(_ONES) > 64:  # a handful of layer shapes in practice; never grow without bound
+            _ONES.clear()
+        ones = _ONES[(n, dtype)] = np.ones(n, dtype)
+    return ones
+
+
+def _unit_sums(a):
+    """Per-unit sums over the batch (first) dimension, and the total, for a float array."""
+    if a.ndim >= 2 and a.shape[0]:
+        rows = a.reshape(a.shape[0], -1)
+        units = _ones(rows.shape[0], a.dtype) @ rows if type(a) is np.ndarray else rows.sum(axis=0)
+    else:
+        units = a.reshape(-1)
+    return units, units.sum()
+
+
+def activation_stats(a, kind):
+    """(sum, sum of squares, saturated fraction, dead fraction, NaN/Inf count) of an activation.
+
+    Two reductions over the data (per-unit sums as one BLAS product, and a dot for the
+    sum of squares); `moments` turns them into the mean and population std on the host,
+    in float64 (accurate to ~1e-3 relative unless a layer's spread is below ~3% of its
+    mean). `kind` is "sigmoid", "tanh", "relu" or None: saturated is None unless
+    sigmoid/tanh, dead is None unless relu. A dead unit is one whose output is 0 for
+    every sample of the batch (the first dimension; ReLU outputs are >= 0, so a unit
+    whose batch sum is 0 is dead); without a batch dimension each element is a unit.
+    """
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64 if type(a) is np.ndarray else "float64")
+    xp = _xp(a)
+    n = max(a.size, 1)
+    units, total = _unit_sums(a)
+    sq = squared_norm(a)
+    bad = _count_nonfinite(a, total + sq)
+    if type(a) is np.ndarray and not bad and not math.isfinite(total + sq):  # finite, but float32 overflowed
+        units, total = _unit_sums(a.astype(np.float64))
+        sq = squared_norm(a.astype(np.float64))
+    saturated = dead = None
+    if kind == "sigmoid":
+        saturated = (xp.count_nonzero(a < SIGMOID_SATURATION) + xp.count_nonzero(a > 1 - SIGMOID_SATURATION)) / n
+    elif kind == "tanh":
+        saturated = xp.count_nonzero(xp.abs(a) > TANH_SATURATION) / n
+    elif kind == "relu":
+        dead = xp.count_nonzero(units <= 0) / max(units.size, 1)
+    return total, sq, saturated, dead, bad
+
+
+def moments(total, sq, n):
+    """Host (mean, population std) arrays from sums and sums of squares over `n` values."""
+    n = np.maximum(n, 1)
+    mean = total / n
+    with np.errstate(invalid="ignore"):
+        return mean, np.sqrt(np.maximum(sq / n - mean * mean, 0.0))  # NaN (not recorded) stays NaN
+
+
+def tensors_in(value):
+    """The tensors in a module's input/output (a tensor, or a tuple/list/dict of them)."""
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in tensors_in(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in tensors_in(v)]
+    return []
+
+
+def fetch(values):
+    """Host float64 array of `values` (0-d device arrays, host numbers, or None -> nan).
+
+    Host values (the CPU) are simply collected; device values are stacked per device
+    and copied with one transfer each.
+    """
+    values = [math.nan if v is None else v for v in values]
+    if all(type(v) in _HOST_TYPES for v in values):  # the CPU: nothing to transfer
+        return np.array(values, dtype=np.float64)
+    out = np.full(len(values), np.nan)
+    groups = {}
+    for i, v in enumerate(values):
+        if isinstance(v, _HOST):
+            out[i] = v
+        else:
+            groups.setdefault(backend.device_of(v), []).append(i)
+    for idx in groups.values():
+        xp = backend.array_module(values[idx[0]])
+        out[idx] = backend.to_host(xp.stack([xp.asarray(values[i], dtype=xp.float64) for i in idx]))
+    return out
+
+
+_HOST = (int, float, np.generic, np.ndarray)
+_HOST_TYPES = frozenset({int, float, np.float16, np.float32, np.float64, np.int32, np.int64, np.intp})
