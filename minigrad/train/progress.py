@@ -1,0 +1,84 @@
+"""The per-epoch progress display of `fit`.
+
+On a terminal with tqdm installed: a tqdm bar per epoch whose postfix shows the running
+loss and metrics, refreshed at most every `refresh` seconds (each refresh fetches the
+running sums from the device, so the throttle is what keeps host syncs off the hot
+loop). Elsewhere (a log file, CI, a notebook without a tty) one summary line per epoch.
+"""
+import sys
+import time
+
+
+def _tqdm():
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+def format_logs(logs, skip=("epoch",)):
+    """``train_loss=0.1234 val_loss=...`` for the floats in `logs`."""
+    parts = []
+    for k, v in logs.items():
+        if k in skip:
+            continue
+        parts.append(f"{k}={v:.3g}s" if k == "time" else f"{k}={v:.4g}")
+    return " ".join(parts)
+
+
+def _short(logs):
+    """The bar's postfix: losses and metrics only, ``train_`` dropped (the bar has room
+    for little, and shows the time itself)."""
+    keep = {k.removeprefix("train_"): v for k, v in logs.items() if k not in ("epoch", "time") and not k.startswith("lr")}
+    return format_logs(keep)
+
+
+class EpochProgress:
+    """One epoch's display; `mode` is 'bar', 'line' or 'off'."""
+
+    def __init__(self, mode, epoch, epochs, total, refresh=0.5):
+        self.mode = mode
+        self.refresh = refresh
+        self._next = time.perf_counter() + refresh
+        self.desc = f"epoch {epoch + 1}/{epochs}"
+        self.bar = None
+        if mode == "bar":
+            self.bar = _tqdm()(total=total, desc=self.desc, leave=True, dynamic_ncols=True, file=sys.stderr)
+
+    def wants_update(self):
+        """True when the bar is due for fresh numbers (cheap: one clock read)."""
+        if self.bar is None:
+            return False
+        now = time.perf_counter()
+        if now < self._next:
+            return False
+        self._next = now + self.refresh
+        return True
+
+    def advance(self, n_batches=1):
+        if self.bar is not None:
+            self.bar.update(n_batches)
+
+    def show(self, logs):
+        """Live numbers on the bar (a dict of floats)."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(_short(logs), refresh=False)
+
+    def close(self, logs):
+        """Final numbers for the epoch: on the bar, or as one printed line."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(_short(logs), refresh=True)
+            self.bar.close()
+        elif self.mode == "line":
+            print(f"{self.desc}: {format_logs(logs)}", flush=True)
+
+
+def choose_mode(progress):
+    """'bar' on a terminal with tqdm, 'line' otherwise, 'off' when `progress` is False."""
+    if not progress:
+        return "off"
+    stream = sys.stderr
+    if _tqdm() is not None and hasattr(stream, "isatty") and stream.isatty():
+        return "bar"
+    return "line"
