@@ -188,8 +188,9 @@ def bench_import():
 SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c}
 # area benchmarks: module name in tools/, function; each prints its own rows
 AREA_BENCHES = {
-    "optim": ("bench_optim", "run_step_bench"),
-    "data": ("bench_data", "run_epoch_bench"),
+    "nn": ("bench_nn", "run_mlp_bench"),
+    "optim": ("bench_optim", "report"),
+    "data": ("bench_data", "report"),
     "trace": ("bench_trace", "run_trace_bench"),
 }
 

@@ -96,7 +96,13 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
-    for name, r in run_step_bench(args.device, args.repeats).items():
+    report(args.device, args.repeats)
+
+
+def report(device="cpu", repeats=200):
+    """Print opt.step() times for the bench A MLP's parameters, beside torch.optim's."""
+    print("opt.step() alone, MLP 784-512-512-10 parameters:")
+    for name, r in run_step_bench(device, repeats).items():
         line = f"{name:14s} minigrad {r['minigrad_s'] * 1e6:8.1f} us"
         if r["torch_s"] is not None:
             line += f"  torch {r['torch_s'] * 1e6:8.1f} us (ratio {r['ratio']:.2f}x)"
