@@ -165,8 +165,8 @@ def _depth_rule(ev, signal, what, plist, order, out_med, vanish_ratio, explode_r
         ratio = factor ** (pos[-1] - pos[0])
         ev.details.update(depth_ratio=ratio, per_layer_factor=factor, depth=len(pos))
         first, last = plist[nonzero[0]], plist[pos[-1]]  # layers with a zero gradient: reported below
-        sentence = (f"{what} layer '{names[first]}' is {profile[nonzero[0]] / ref:.2g} of layer '{names[last]}''s "
-                    f"(log-linear fit over {len(nonzero)} layers: x{factor:.3g} per layer on the way to the "
+        sentence = (f"{what} layer '{names[first]}' is {profile[nonzero[0]] / ref:.2g} times that at layer "
+                    f"'{names[last]}' (log-linear fit over {len(nonzero)} layers: x{factor:.3g} per layer on the way to the "
                     f"input, {ratio:.2g} across the stack)")
         if ratio > explode_ratio:
             ev.exploding.append(sentence + f" > {explode_ratio:g}")
