@@ -446,17 +446,19 @@ def backward(root, gradient=None, retain_graph=False):
         g = grads.pop(node, None)
         if g is None:  # no gradient reached this node: its inputs get none from it either
             in_grads = (None,) * len(node.next)
-        elif node._hooks or grad_observers or node._retained is not None or anomaly:
-            in_grads = _node_backward(node, g, retain_graph, anomaly)
-        else:  # the common case, inlined
+        else:
+            if node._hooks or grad_observers or node._retained is not None:
+                g = _before_node_backward(node, g)
             if node._checks or node.saved is None:
                 node._verify_saved()
             in_grads = node.backward(g)
             if not node.backward_returns_tuple:
                 in_grads = (in_grads,)
-            if not retain_graph:
+            if not retain_graph:  # free what forward saved as soon as it has been used
                 node.saved = None
                 node._checks = None
+            if anomaly:
+                _check_finite(node, in_grads, "backward")
         for inp, ig in zip(node.next, in_grads):
             if inp is None:
                 continue
@@ -492,13 +494,12 @@ def _conform(grad, target):
     return grad
 
 
-def _node_backward(node, g, retain_graph, anomaly):
-    """Run one node's backward: hooks, retained grads, checks, then free what it saved."""
+def _before_node_backward(node, g):
+    """The rare extras before a node's backward: hooks, observers, retained gradients."""
     if node._hooks:
         g = _run_hooks(node._hooks, g)
-    if grad_observers:
-        for observer in grad_observers:
-            observer(node, g)
+    for observer in grad_observers:
+        observer(node, g)
     if node._retained is not None:
         t = node._retained()
         if t is not None:
@@ -506,17 +507,7 @@ def _node_backward(node, g, retain_graph, anomaly):
                 t.grad = Tensor._make(g.copy(), False, None)
             else:
                 t.grad.data += g
-    if node.saved is None or node._checks:
-        node._verify_saved()
-    in_grads = node.backward(g)
-    if not node.backward_returns_tuple:
-        in_grads = (in_grads,)
-    if not retain_graph:
-        node.saved = None
-        node._checks = None
-    if anomaly:
-        _check_finite(node, in_grads, "backward")
-    return in_grads
+    return g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False):

@@ -71,9 +71,13 @@ def _mg_sync(device):
     return mg.cuda.synchronize if device != "cpu" else None
 
 
-def mlp_minigrad(sizes, act, device, batch, loss_kind):
-    """A Sequential MLP from mg.nn with SGD-momentum (or MSE for B)."""
-    nn = mg.nn
+def mlp_step(lib, sizes, act, device, batch, loss_kind):
+    """A training step of an MLP built with `lib` (minigrad or torch: the same API).
+
+    Linear layers with ReLU between them (or Sigmoid after each), SGD with momentum,
+    cross-entropy ("ce") or MSE loss.
+    """
+    nn = lib.nn
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
@@ -82,41 +86,13 @@ def mlp_minigrad(sizes, act, device, batch, loss_kind):
         if act == "sigmoid":
             layers.append(nn.Sigmoid())
     model = nn.Sequential(*layers).to(device)
-    opt = mg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = mg.randn(batch, sizes[0], device=device)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = lib.randn(batch, sizes[0], device=device)
     if loss_kind == "ce":
-        y = mg.randint(0, sizes[-1], (batch,), device=device)
+        y = lib.randint(0, sizes[-1], (batch,), device=device)
         loss_fn = nn.CrossEntropyLoss()
     else:
-        y = mg.randn(batch, sizes[-1], device=device)
-        loss_fn = nn.MSELoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
-def mlp_torch(sizes, act, batch, loss_kind):
-    nn = torch.nn
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if act == "relu" and i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-        if act == "sigmoid":
-            layers.append(nn.Sigmoid())
-    model = nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch, sizes[0])
-    if loss_kind == "ce":
-        y = torch.randint(0, sizes[-1], (batch,))
-        loss_fn = nn.CrossEntropyLoss()
-    else:
-        y = torch.randn(batch, sizes[-1])
+        y = lib.randn(batch, sizes[-1], device=device)
         loss_fn = nn.MSELoss()
 
     def step():
@@ -133,16 +109,16 @@ def bench_a(device, quick):
     for batch in (32, 128, 1024):
         repeat = 20 if quick else (200 if batch < 1024 else 60)
         sizes = (784, 512, 512, 10)
-        t_step = mlp_torch(sizes, "relu", batch, "ce") if torch and device == "cpu" else None
-        ms, tms = interleaved(mlp_minigrad(sizes, "relu", device, batch, "ce"), t_step, repeat, sync=_mg_sync(device))
+        t_step = mlp_step(torch, sizes, "relu", "cpu", batch, "ce") if torch and device == "cpu" else None
+        ms, tms = interleaved(mlp_step(mg, sizes, "relu", device, batch, "ce"), t_step, repeat, sync=_mg_sync(device))
         out.append(row(f"A  MLP 784-512-512-10 SGD-mom, batch {batch}", ms, tms))
     return out
 
 
 def bench_b(device, quick):
     sizes = (256,) * 21
-    t_step = mlp_torch(sizes, "sigmoid", 64, "mse") if torch and device == "cpu" else None
-    ms, tms = interleaved(mlp_minigrad(sizes, "sigmoid", device, 64, "mse"), t_step, 20 if quick else 100, sync=_mg_sync(device))
+    t_step = mlp_step(torch, sizes, "sigmoid", "cpu", 64, "mse") if torch and device == "cpu" else None
+    ms, tms = interleaved(mlp_step(mg, sizes, "sigmoid", device, 64, "mse"), t_step, 20 if quick else 100, sync=_mg_sync(device))
     return [row("B  20 x (Linear(256,256)+Sigmoid), MSE, b64", ms, tms)]
 
 

@@ -19,6 +19,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import autograd, backend
 from ..tensor import Tensor
+from .utils import zero_grad_
 
 
 class Parameter(Tensor):
@@ -324,13 +325,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient (to None by default, as PyTorch 2)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data.fill(0)
+        zero_grad_(self.parameters(), set_to_none)
 
     def apply(self, fn) -> "Module":
         """Call ``fn(module)`` on every descendant, children first, then on self."""

@@ -91,3 +91,17 @@ def vector_to_parameters(vec, parameters):
             p._vc[0] += 1
             pointer += n
 
+
+def zero_grad_(parameters, set_to_none: bool = True) -> None:
+    """Reset the gradients of `parameters`: to None (default), or to zeros in place.
+
+    ``Module.zero_grad`` and ``Optimizer.zero_grad`` both call this.
+    """
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.data.fill(0)
+            p.grad._vc[0] += 1

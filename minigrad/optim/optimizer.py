@@ -22,6 +22,7 @@ import warnings
 from collections import defaultdict
 
 from .. import autograd, backend
+from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
 # Elements per chunk for CPU updates: a few float32 arrays of this size fit in L2 cache.
@@ -131,15 +132,7 @@ class Optimizer:
     # ------------------------------------------------------------------ step
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's gradient: to None (default) or to zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.data.fill(0)
-                    p.grad._vc[0] += 1
+        zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss, if any.
