@@ -255,3 +255,146 @@ def test_activations_false_records_gradients_only(device):
         step(model, x, y)
     assert np.isnan(tr.history("act_std")).all() and np.isnan(tr.history("dead")).all()
     assert np.isfinite(tr.history("grad_norm")[0, [0, 2]]).all()
+
+
+def _traced_ratios(model, x, y, update, steps=3):
+    """The tracer's per-parameter update ratios, and ||w_after - w_before|| / ||w_before|| by hand.
+
+    `update()` changes the weights after each backward pass (an optimizer step, or by hand).
+    """
+    expect = []
+    with GradientTracer(model) as tr:
+        for _ in range(steps):
+            before = [host(p) for p in model.parameters()]
+            step(model, x, y)
+            update()
+            expect.append([np.linalg.norm(host(p) - b) / np.linalg.norm(b)
+                           for p, b in zip(model.parameters(), before)])
+    return tr.param_history("update_ratio"), np.array(expect)
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: mg.optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01),
+    lambda ps: mg.optim.Adam(ps, lr=0.01, weight_decay=0.1),
+    lambda ps: mg.optim.AdamW(ps, lr=0.01, weight_decay=0.5),
+], ids=["sgd_momentum", "adam", "adamw"])
+def test_update_ratio_measured_by_the_optimizer_matches_hand_computed(device, make_opt):
+    model = tiny(device)
+    x, y = data(device)
+    opt = make_opt(model.parameters())
+    got, expect = _traced_ratios(model, x, y, lambda: (opt.step(), opt.zero_grad()))
+    np.testing.assert_allclose(got, expect, rtol=1e-4)
+
+
+def test_update_ratio_of_a_parameter_updated_in_chunks(device):
+    mg.manual_seed(2)
+    model = nn.Sequential(nn.Linear(300, 300), nn.Tanh(), nn.Linear(300, 2)).to(device)  # 90000 > CHUNK
+    x, y = mg.randn(8, 300, device=device), mg.randn(8, 2, device=device)
+    opt = mg.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.1)
+    got, expect = _traced_ratios(model, x, y, lambda: (opt.step(), opt.zero_grad()))
+    np.testing.assert_allclose(got, expect, rtol=1e-4)
+
+
+def test_manual_update_under_no_grad_is_measured(device):
+    model = tiny(device)
+    x, y = data(device)
+
+    def update():
+        with mg.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+                p.grad = None
+
+    got, expect = _traced_ratios(model, x, y, update)
+    np.testing.assert_allclose(got, expect, rtol=1e-4)
+
+
+def test_lbfgs_update_is_measured(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.LBFGS(model.parameters(), lr=0.5, max_iter=1)  # one closure call per step
+
+    def closure():
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        return loss
+
+    expect = []
+    with GradientTracer(model) as tr:
+        for _ in range(3):
+            before = [host(p) for p in model.parameters()]
+            opt.step(closure)
+            expect.append([np.linalg.norm(host(p) - b) / np.linalg.norm(b)
+                           for p, b in zip(model.parameters(), before)])
+    np.testing.assert_allclose(tr.param_history("update_ratio"), expect, rtol=1e-4)
+    assert np.all(np.array(expect) > 0)
+
+
+def test_change_after_the_optimizer_step_is_included(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+
+    def update():
+        opt.step()
+        opt.zero_grad()
+        with mg.no_grad():
+            for p in model.parameters():
+                p.clamp_(-0.2, 0.2)
+
+    got, expect = _traced_ratios(model, x, y, update)
+    np.testing.assert_allclose(got, expect, rtol=1e-4)
+
+
+def test_unmeasurable_change_after_reported_steps_is_nan_then_measured_again(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+
+    def halve():  # an update made outside the optimizer, once the optimizer's were reported
+        with mg.no_grad():
+            for p in model.parameters():
+                p.mul_(0.5)
+
+    updates = [opt.step, opt.step, halve, opt.step]
+    with GradientTracer(model) as tr:
+        for update in updates:
+            opt.zero_grad()
+            step(model, x, y)
+            before = [host(p) for p in model.parameters()]
+            update()
+            expect = [np.linalg.norm(host(p) - b) / np.linalg.norm(b) for p, b in zip(model.parameters(), before)]
+    ratios = tr.param_history("update_ratio")
+    assert np.isfinite(ratios[:2]).all() and np.isnan(ratios[2]).all()  # step 2's weights were not snapshotted
+    np.testing.assert_allclose(ratios[3], expect, rtol=1e-4)  # snapshots again, then reports again
+
+
+def test_gradient_accumulation_passes_have_zero_update_with_reporting_optimizer(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.Adam(model.parameters(), lr=0.01)
+    with GradientTracer(model) as tr:
+        for i in range(6):
+            step(model, x, y)
+            if i % 2:
+                opt.step()
+                opt.zero_grad()
+    ratios = tr.param_history("update_ratio")
+    assert np.all(ratios[0::2] == 0) and np.all(ratios[1::2] > 0)
+
+
+def test_detach_unregisters_update_probes_shared_by_two_tracers(device):
+    from minigrad.optim.optimizer import update_probes
+
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    first, second = GradientTracer(model).attach(), GradientTracer(model).attach()
+    for _ in range(3):
+        step(model, x, y, opt)
+    first.detach()
+    assert len(update_probes) == 4
+    second.detach()
+    assert not update_probes
+    np.testing.assert_allclose(first.param_history("update_ratio"), second.param_history("update_ratio"))

@@ -4,9 +4,11 @@ The bar (issue 6): tracing every step adds less than 25% to a training step of a
 20-layer, 256-wide ReLU MLP at batch 128 (SGD). Run ``python tools/bench_trace.py``
 (``--device cuda`` on a GPU, ``--every N``, ``--no-activations``). Two identical models
 train side by side, one traced, their steps alternating, so machine noise hits both
-alike; the medians of the per-step times are compared. Measured on the 2-vCPU dev VM:
-~21% with one BLAS thread (OPENBLAS_NUM_THREADS=1), ~28% with two (the matmuls speed
-up, the tracer's memory-bound snapshot/diff and Python hooks do not); every=2: ~19%.
+alike; the medians of the per-step times are compared. Measured on the 2-vCPU dev VM,
+with the optimizer measuring each update in cache (optim.UpdateProbe): ~17% with one
+BLAS thread (OPENBLAS_NUM_THREADS=1), 24-26% (median 25.3%) with two (the matmuls speed
+up, the tracer's memory-bound norms and Python hooks do not). Before that change the
+figures were ~21% and ~29%.
 """
 from __future__ import annotations
 

@@ -6,17 +6,29 @@ How it hooks in (nothing is patched, everything is removed by `detach`):
   enabled (an evaluation pass under ``no_grad`` is ignored) and decides whether this
   pass is recorded (every `every`-th backward);
 * a forward hook on each *layer* (a module with parameters of its own, or a module with
-  no children) computes activation statistics and weight norms, snapshots the weights
-  into a reused buffer, and registers a hook on the layer's output tensor, which sees
-  the gradient arriving there during backward;
+  no children) computes activation statistics and weight norms, notes each weight's
+  version counter (and, where needed, snapshots it into a reused buffer: see below),
+  and registers a hook on the layer's output tensor, which sees the gradient arriving
+  there during backward;
 * a hook on each parameter sees its gradient during backward.
 
 The update-to-weight ratio is measured, not predicted: ``||w_next - w|| / ||w||`` where
 `w_next` are the weights the next forward pass reads, i.e. whatever the optimizer
 really did (Adam, momentum, weight decay, clipping included). It is taken layer by
-layer during that next pass (while the weights are in cache) and the step's row is
-closed at the end of it, or at `detach`. With gradient accumulation (several backward
-passes per optimizer step) the passes between steps get a ratio of 0.
+layer during that next pass and the step's row is closed at the end of it, or at
+`detach`. With gradient accumulation (several backward passes per optimizer step) the
+passes between steps get a ratio of 0.
+
+Two ways to measure ``||w_next - w||^2``: the elementwise optimizers (SGD, Adam, ...)
+measure it themselves while they update each cache-sized chunk (an
+``optim.UpdateProbe`` per parameter asks them to), which saves copying and re-reading
+all weights every step. Their report is used when the version counter shows that
+their update was the only change since the forward pass. Otherwise (LBFGS, a manual
+``p -= lr * g``, a change after the step) the weights snapshotted at the forward pass
+are compared. A parameter whose last update was fully reported is not snapshotted, so
+if it is then changed some other way the ratio of that one step is NaN (unknown) and
+snapshots resume; writes to ``p.data``'s array that bypass the version counter are not
+seen once the optimizer reports.
 
 All statistics stay on the model's device (0-d arrays) until a step closes; then they
 are fetched with one host transfer (`stats.fetch`): a CUDA run syncs once per recorded
@@ -31,6 +43,7 @@ import math
 import numpy as np
 
 from .. import autograd, backend
+from ..optim.optimizer import UpdateProbe, update_probes
 from ..tensor import Tensor
 from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, tensors_in
 
@@ -77,7 +90,8 @@ class _Step:
         self.act = [None] * n_layers  # activation_stats(...)
         self.act_size = [0] * n_layers
         self.weight = [None] * n_params  # (squared norm, NaN/Inf count) at the forward pass
-        self.snap = [None] * n_params  # weights at the forward pass, for the update ratio
+        self.version = [None] * n_params  # each weight's version counter at the forward pass
+        self.snap = [None] * n_params  # weights at the forward pass, unless the optimizer reports
         self.upd = [None] * n_params  # ||w_next - w||^2, measured during the next pass
 
 
@@ -149,6 +163,8 @@ class GradientTracer:
         self._n_backward = 0
         self._pass_backward = False
         self._snap_bufs = [None] * len(self._params)
+        self._probes = [None] * len(self._params)  # optim.UpdateProbe per parameter while attached
+        self._reported = [False] * len(self._params)  # last update fully measured by the optimizer
 
     # ------------------------------------------------------------------ attach/detach
     def attach(self):
@@ -161,6 +177,8 @@ class GradientTracer:
         self._handles.append(self.model.register_forward_hook(self._on_pass_end))
         for j, p in enumerate(self._params):
             self._handles.append(p.register_hook(self._param_hook(j)))
+            if p.dtype.kind == "f":  # complex weights: snapshots (their norm needs vdot)
+                self._set_probe(j)
         return self
 
     def detach(self):
@@ -171,7 +189,23 @@ class GradientTracer:
         for h in self._handles:
             h.remove()
         self._handles.clear()
+        for j in range(len(self._params)):
+            self._set_probe(j, register=False)
         return self
+
+    def _set_probe(self, j, register=True):
+        """Register parameter j's update probe (again, if its array was replaced), or remove it."""
+        old = self._probes[j]
+        if old is not None:
+            old.users -= 1
+            if old.users == 0:
+                del update_probes[id(old.data)]
+        self._probes[j] = probe = None
+        self._reported[j] = False
+        if register:
+            data = self._params[j].data  # tracers of the same weights share one probe
+            probe = self._probes[j] = update_probes.setdefault(id(data), UpdateProbe(self._params[j]))
+            probe.users += 1
 
     def __enter__(self):
         return self.attach()
@@ -203,8 +237,8 @@ class GradientTracer:
             prev, step = self._prev, self._step
             if prev is not None:  # the optimizer step is done: measure it while w is in cache
                 for j in layer.params:
-                    if prev.upd[j] is None and prev.snap[j] is not None:
-                        prev.upd[j] = self._update_sq(j, prev.snap[j], in_place=True)
+                    if prev.upd[j] is None:
+                        prev.upd[j] = self._update_of(prev, j, in_place=True)
             if step is None:
                 return None
             out = output if isinstance(output, Tensor) else next(iter(tensors_in(output)), None)
@@ -212,8 +246,14 @@ class GradientTracer:
                 self._order.append(i)
             for j in layer.params:
                 if step.weight[j] is None:  # a layer called twice in a pass: first call wins
-                    step.weight[j] = norm_stats(self._params[j].data)
-                    step.snap[j] = self._snapshot(j)
+                    p = self._params[j]
+                    step.weight[j] = norm_stats(p.data)
+                    step.version[j] = p._vc[0]
+                    probe = self._probes[j]
+                    if probe is not None and probe.data is not p.data:  # the array was replaced
+                        self._set_probe(j)
+                    if not self._reported[j]:
+                        step.snap[j] = self._snapshot(j)
             if out is None:
                 return None
             if self.activations and step.act[i] is None:
@@ -240,6 +280,26 @@ class GradientTracer:
         else:
             backend.array_module(data).copyto(buf, data)
         return buf
+
+    def _update_of(self, step, j, in_place):
+        """||w_now - w||^2 of parameter j since `step`'s forward pass (None: not in that pass).
+
+        The optimizer's report when its update was the only change (the version moved by
+        exactly its one bump, from the version seen at the forward pass), else the
+        snapshot's difference; without a snapshot, 0 if nothing changed, else NaN.
+        """
+        seen = step.version[j]
+        if seen is None:
+            return None
+        now, probe, snap = self._params[j]._vc[0], self._probes[j], step.snap[j]
+        if probe is not None and probe.version == seen and now == seen + 1:
+            self._reported[j] = True
+            return probe.sq
+        if now != seen:
+            self._reported[j] = False  # changed some other way: snapshot it from now on
+        if snap is not None:
+            return self._update_sq(j, snap, in_place)
+        return 0.0 if now == seen else math.nan
 
     def _update_sq(self, j, snap, in_place):
         """||w_now - snap||^2 for parameter j; in place reuses the snapshot buffer."""
@@ -292,8 +352,7 @@ class GradientTracer:
     def _compute(self, step, final):
         """One host transfer for all of `step`'s statistics, then per-layer rows."""
         n_l = len(self._layers)
-        upd = [u if u is not None or snap is None else self._update_sq(j, snap, in_place=final)
-               for j, (u, snap) in enumerate(zip(step.upd, step.snap))]
+        upd = [u if u is not None else self._update_of(step, j, in_place=final) for j, u in enumerate(step.upd)]
         pair, five = (None, None), (None,) * 5
         columns = {
             "g_sq": [(g or pair)[0] for g in step.grad], "g_bad": [(g or pair)[1] for g in step.grad],
