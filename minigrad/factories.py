@@ -64,28 +64,28 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     return _finish(t.data, requires_grad)
 
 
-def _like(x, dtype, device):
-    return (dtype if dtype is not None else x.dtype), (device if device is not None else x.device)
+def _like(input, dtype, device):
+    return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
 
 
-def zeros_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(x, dtype, device)
-    return zeros(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return zeros(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(x, dtype, device)
-    return ones(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def empty_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(x, dtype, device)
-    return empty(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def empty_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return empty(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dtype, device = _like(x, dtype, device)
-    return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -167,14 +167,14 @@ def randperm(n, generator=None, device=None) -> Tensor:
     return _finish(gen.permutation(n), False)
 
 
-def rand_like(x, generator=None, dtype=None, device=None) -> Tensor:
-    dtype, device = _like(x, dtype, device)
-    return rand(x.shape, generator=generator, dtype=dtype, device=device)
+def rand_like(input, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return rand(input.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(x, generator=None, dtype=None, device=None) -> Tensor:
-    dtype, device = _like(x, dtype, device)
-    return randn(x.shape, generator=generator, dtype=dtype, device=device)
+def randn_like(input, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype, device = _like(input, dtype, device)
+    return randn(input.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def from_numpy(array) -> Tensor:

@@ -205,3 +205,13 @@ def test_bad_generator_and_collate_fn_raise_type_error():
         DataLoader(make_ds(), shuffle=True, generator=np.random.default_rng(0))
     with pytest.raises(TypeError, match="collate_fn"):
         DataLoader(make_ds(), collate_fn="stack")
+
+
+def test_torch_worker_options_are_accepted_and_extra_workers_warn():
+    ds = TensorDataset(np.arange(6.0), np.arange(6))
+    assert len(DataLoader(ds, batch_size=2, num_workers=0, pin_memory=True)) == 3
+    with pytest.warns(UserWarning, match="num_workers=4 is ignored"):
+        loader = DataLoader(ds, batch_size=2, num_workers=4)
+    assert [len(x) for x, _ in loader] == [2, 2, 2]
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(ds, num_workers=-1)

@@ -1,6 +1,8 @@
 """DataLoader: mini-batches over a dataset, from batch size 1 (SGD) to the whole set."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import backend
@@ -29,7 +31,16 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 drop_last=False, collate_fn=None, generator=None, device=None):
+                 drop_last=False, collate_fn=None, generator=None, device=None, *, num_workers=0,
+                 pin_memory=False):
+        # torch's worker and pinning options, accepted so ported code runs: batches of
+        # in-memory arrays are one fancy index each, faster in-process than via workers
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
+        if num_workers > 0:
+            warnings.warn(
+                f"DataLoader: num_workers={num_workers} is ignored; minigrad loads batches in the main "
+                "process (one fancy index per batch for array datasets)", stacklevel=2)
         if shuffle not in (None, False, True):
             raise ValueError(f"DataLoader: shuffle should be a boolean, got shuffle={shuffle!r}")
         shuffle = bool(shuffle)

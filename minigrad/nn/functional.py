@@ -40,6 +40,21 @@ def _reduce(loss, reduction):
     return loss
 
 
+def _elementwise_weight(loss, input, weight, reduction, op, mean_over_weight):
+    """Apply torch's optional per-element `weight` of mse/l1/huber losses (torch >= 2.6):
+    'mean' is sum(w * loss) / sum(w) for mse and l1 but a plain mean for huber, as in torch."""
+    if not isinstance(weight, Tensor):
+        weight = Tensor(weight, device=input.device)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: weight shape {tuple(weight.shape)} must equal input shape {tuple(input.shape)}")
+    if weight.device != input.device:
+        raise RuntimeError(f"{op}: weight is on {weight.device} but input is on {input.device}")
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
 def _constant(t, input, name, op):
     """The array of an optional constant tensor (weights), on input's device and dtype."""
     if t is None:
@@ -207,25 +222,31 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ---------------------------------------------------------------------------- regression losses
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error (x - y)^2."""
+def mse_loss(input, target, reduction="mean", weight=None):
+    """Mean squared error (x - y)^2, optionally weighted per element (mean = sum(w l) / sum(w))."""
     _check_reduction(reduction, "mse_loss")
     target = _float_target(input, target, "mse_loss")
     _warn_broadcast(input, target, "mse_loss")
     d = input - target
+    if weight is not None:
+        return _elementwise_weight(d * d, input, weight, reduction, "mse_loss", mean_over_weight=True)
     return _reduce(d * d, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error |x - y|."""
+def l1_loss(input, target, reduction="mean", weight=None):
+    """Mean absolute error |x - y|, optionally weighted per element (mean = sum(w l) / sum(w))."""
     _check_reduction(reduction, "l1_loss")
     target = _float_target(input, target, "l1_loss")
     _warn_broadcast(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction)
+    loss = (input - target).abs()
+    if weight is not None:
+        return _elementwise_weight(loss, input, weight, reduction, "l1_loss", mean_over_weight=True)
+    return _reduce(loss, reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); optionally weighted per
+    element (torch then still takes a plain mean)."""
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
@@ -233,7 +254,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     _warn_broadcast(input, target, "huber_loss")
     d = input - target
     ad = d.abs()
-    return _reduce(ops.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)), reduction)
+    loss = ops.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    if weight is not None:
+        return _elementwise_weight(loss, input, weight, reduction, "huber_loss", mean_over_weight=False)
+    return _reduce(loss, reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):

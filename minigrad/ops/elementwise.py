@@ -462,12 +462,12 @@ def cos(x):
     return Cos.apply(_float_input(x))
 
 
-def tanh(x):
-    return Tanh.apply(_float_input(x))
+def tanh(input):
+    return Tanh.apply(_float_input(input))
 
 
-def sigmoid(x):
-    return Sigmoid.apply(_float_input(x))
+def sigmoid(input):
+    return Sigmoid.apply(_float_input(input))
 
 
 def relu(x):

@@ -67,22 +67,22 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def linear(x, weight, bias=None):
-    """``x @ weight.T + bias`` with weight of shape (out_features, in_features)."""
-    if x.ndim == 0 or weight.ndim != 2:
-        raise ValueError(f"linear: expected input of >= 1 dims and a 2-D weight, got {tuple(x.shape)} and {tuple(weight.shape)}")
-    if x.shape[-1] != weight.shape[1]:
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` with weight of shape (out_features, in_features)."""
+    if input.ndim == 0 or weight.ndim != 2:
+        raise ValueError(f"linear: expected input of >= 1 dims and a 2-D weight, got {tuple(input.shape)} and {tuple(weight.shape)}")
+    if input.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input's last dim {x.shape[-1]} (shape {tuple(x.shape)}) does not match "
+            f"linear: input's last dim {input.shape[-1]} (shape {tuple(input.shape)}) does not match "
             f"weight's in_features {weight.shape[1]} (shape {tuple(weight.shape)})"
         )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"linear: bias shape {tuple(bias.shape)} should be ({weight.shape[0]},)")
-    if x.dtype != weight.dtype:
-        raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype {weight.dtype}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}")
     if bias is None:
-        return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
 
 
 METHODS = {
