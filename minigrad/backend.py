@@ -7,6 +7,8 @@ default dtype, random generators, and host <-> device transfer.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 # ---------------------------------------------------------------------------- dtypes
@@ -171,6 +173,17 @@ class _DeviceScope:
 def on_device(device):
     """Context manager: allocations inside it land on `device`."""
     return _DeviceScope(device)
+
+
+def ignore_float_errors(xp):
+    """Context manager silencing NumPy's divide/invalid/overflow warnings.
+
+    For ops whose inf/NaN results are intended (log(0), 0/0 in a masked branch), as
+    torch stays silent. NumPy's ``errstate`` is context-local; CuPy never warns.
+    """
+    if xp is np:
+        return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    return contextlib.nullcontext()
 
 
 def as_array(x):

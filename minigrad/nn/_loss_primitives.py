@@ -10,16 +10,8 @@ the weights of the non-ignored targets.
 """
 from __future__ import annotations
 
-import contextlib
-
 from .. import backend
 from ..autograd import Function
-
-
-def _quiet(xp):
-    """Silence 0/0 and log(0) warnings where nan/-inf is the intended result (as torch)."""
-    errstate = getattr(xp, "errstate", None)  # NumPy's is cheap; CuPy never warns
-    return errstate(divide="ignore", invalid="ignore") if errstate else contextlib.nullcontext()
 
 
 class ClassNLL(Function):
@@ -70,7 +62,7 @@ class ClassNLL(Function):
         else:
             out = nll.sum()
             if reduction == "mean":
-                with _quiet(xp):
+                with backend.ignore_float_errors(xp):
                     w_sum = w_t.sum()
                     inv_nll = 1 / w_sum
                     out = out / w_sum
@@ -115,7 +107,7 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, x, y, weight=None):
         xp = backend.array_module(x)
-        with _quiet(xp):
+        with backend.ignore_float_errors(xp):
             log_x = xp.log(x)
             log_1mx = xp.log1p(-x)
         loss = (y - 1) * xp.maximum(log_1mx, -100) - y * xp.maximum(log_x, -100)

@@ -1,7 +1,6 @@
 """Matrix products: matmul (1-D, 2-D and batched, broadcasting) and a fused linear."""
 from __future__ import annotations
 
-from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from .elementwise import operands

@@ -7,7 +7,6 @@ falls fastest, well before the minimum (at the minimum the rate is already too l
 """
 import math
 
-from ._plot import finish, pyplot
 from ._state import snapshot
 from .loop import train_step
 
@@ -28,8 +27,10 @@ class LRFinderResult:
 
     def plot(self, path=None):
         """Smoothed (and raw) loss against the learning rate on a log axis, the suggestion marked."""
-        plt = pyplot()
-        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        from ..viz.plots import finish, new_figure
+
+        fig = new_figure(path, (5.5, 3.8))
+        ax = fig.add_subplot(1, 1, 1)
         ax.plot(self.lrs, self.raw_losses, color="0.75", lw=0.8, label="loss")
         ax.plot(self.lrs, self.losses, color="C0", label="smoothed loss")
         if self.suggested_lr is not None:
@@ -46,7 +47,6 @@ class LRFinderResult:
         ax.set_title("learning-rate range test")
         ax.grid(alpha=0.3)
         ax.legend()
-        fig.tight_layout()
         return finish(fig, path)
 
 

@@ -14,7 +14,8 @@ import numpy as np
 _INSTALL_HINT = 'plotting needs matplotlib: pip install "minigrad[viz]" (or pip install matplotlib)'
 
 
-def _figure(path, figsize):
+def new_figure(path, figsize):
+    """A Figure: on the Agg canvas when it will be saved to `path`, else from pyplot (Jupyter)."""
     try:
         if path is not None:
             from matplotlib.figure import Figure  # Agg canvas by default; no pyplot state
@@ -26,7 +27,8 @@ def _figure(path, figsize):
     return plt.figure(figsize=figsize)
 
 
-def _finish(fig, path):
+def finish(fig, path):
+    """Lay out `fig` and save it to `path` (format from the suffix) when one is given."""
     fig.tight_layout()
     if path is not None:
         fig.savefig(str(path), dpi=110)
@@ -64,7 +66,7 @@ def plot_trace(tracer, path=None):
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(table)
     logs[~np.isfinite(logs)] = np.nan
-    fig = _figure(path, (12, max(4.0, 0.22 * len(names) + 1.5)))
+    fig = new_figure(path, (12, max(4.0, 0.22 * len(names) + 1.5)))
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     from matplotlib import cm, colors
 
@@ -85,7 +87,7 @@ def plot_trace(tracer, path=None):
     ax2.set_ylabel("||grad||")
     ax2.set_title("per-layer gradient norm over steps")
     ax2.grid(alpha=0.3)
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def plot_grad_flow(tracer, path=None, step=-1):
@@ -104,7 +106,7 @@ def plot_grad_flow(tracer, path=None, step=-1):
     numel = np.array([tracer.layer_numel(n) for n in names], dtype=np.float64)
     norms = table[step]
     rms = norms / np.sqrt(np.maximum(numel, 1))
-    fig = _figure(path, (max(6.0, 0.3 * len(names) + 2), 4.5))
+    fig = new_figure(path, (max(6.0, 0.3 * len(names) + 2), 4.5))
     ax = fig.subplots()
     x = np.arange(len(names))
     ax.bar(x, norms, color="#5ec962", alpha=0.6, label="||grad|| (L2 norm)")
@@ -121,7 +123,7 @@ def plot_grad_flow(tracer, path=None, step=-1):
     ax.set_title(f"gradient flow at step {steps[step]} (input -> output)")
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
-    return _finish(fig, path)
+    return finish(fig, path)
 
 
 def _history_dict(history):
@@ -165,7 +167,7 @@ def plot_history(history, path=None):
     count = len(panels) + bool(lrs)
     if not count:
         raise ValueError(f"plot_history: nothing to plot in keys {sorted(data)}")
-    fig = _figure(path, (4.2 * count, 3.4))
+    fig = new_figure(path, (4.2 * count, 3.4))
     axes = np.atleast_1d(fig.subplots(1, count))
     for ax, (title, curves) in zip(axes, sorted(panels.items(), key=lambda kv: kv[0] != "loss")):
         for label, values in curves:
@@ -188,4 +190,4 @@ def plot_history(history, path=None):
         ax.grid(alpha=0.3)
         if len(lrs) > 1:
             ax.legend()
-    return _finish(fig, path)
+    return finish(fig, path)
