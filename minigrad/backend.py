@@ -11,6 +11,8 @@ import contextlib
 
 import numpy as np
 
+from . import blas
+
 # ---------------------------------------------------------------------------- dtypes
 float16 = np.dtype("float16")
 float32 = np.dtype("float32")
@@ -225,6 +227,30 @@ def from_dlpack(obj):
     if int(dev_type) == 1:  # kDLCPU
         return np.from_dlpack(obj)
     return _require_cupy("from_dlpack of GPU data").from_dlpack(obj)
+
+
+def matmul(a, b):
+    """``a @ b`` for two arrays on one device.
+
+    On the CPU it goes through `minigrad.blas` (Intel MKL when installed, else NumPy);
+    on a GPU, CuPy's cuBLAS.
+    """
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return blas.matmul(a, b)
+    return a @ b
+
+
+def fuses_axpby(array) -> bool:
+    """Whether `axpby_` runs as one fused pass for arrays like this one (large, CPU, MKL)."""
+    return type(array) is np.ndarray and array.size >= blas.AXPBY_MIN_SIZE and blas.available()
+
+
+def axpby_(a, x, b, y) -> bool:
+    """``y = a*x + b*y`` in place in one fused pass where the device has one (MKL).
+
+    Returns whether it did; on False `y` is untouched and the caller uses ufuncs.
+    """
+    return type(y) is np.ndarray and blas.axpby(a, x, b, y)
 
 
 def scatter_add(target, index, values):

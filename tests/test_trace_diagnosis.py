@@ -74,7 +74,8 @@ def test_relu_stack_with_twice_he_gain_is_exploding(device):
 def test_gradient_growing_step_after_step_with_too_high_lr_is_exploding(device):
     mg.manual_seed(0)
     model = nn.Sequential(nn.Linear(16, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 1)).to(device)
-    tr = trace_run(model, steps=8, lr=1.5, loss="mse", device=device)
+    # six steps: enough to grow 1e7-fold, before tanh saturates and rounding (BLAS-dependent) decides
+    tr = trace_run(model, steps=6, lr=1.5, loss="mse", device=device)
     grads = tr.history("grad_norm")[:, 0]
     assert grads[-1] > 100 * grads[0]
     d = tr.diagnose()

@@ -49,13 +49,22 @@ def median_ms(fn, repeat, warmup=3, sync=None):
     return statistics.median(times)
 
 
+# Seconds to wait between the two frameworks' rounds. After a parallel region, OpenMP
+# worker threads spin for a while before they sleep (Intel's OpenMP, under MKL, for
+# 200 ms; GNU's, under torch, for less): without a pause the other framework's next
+# round would share the CPU with them and look slower than it is.
+SETTLE_S = 0.3
+
+
 def interleaved(mg_step, torch_step, repeat, rounds=5, sync=None):
     """Medians of both steps, measured in alternating rounds to share machine noise."""
     a, b = [], []
     for _ in range(rounds):
         a.append(median_ms(mg_step, max(repeat // rounds, 3), sync=sync))
         if torch_step is not None:
+            time.sleep(SETTLE_S)
             b.append(median_ms(torch_step, max(repeat // rounds, 3)))
+            time.sleep(SETTLE_S)
     return statistics.median(a), (statistics.median(b) if b else None)
 
 
@@ -182,7 +191,7 @@ def main(argv=None):
     if torch is not None:
         torch.manual_seed(0)
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, device {args.device}, "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs, minigrad's CPU matmul: {mg.blas.name()}")
     print(f"{'scenario':<44s} {'minigrad':>9s} {'torch':>9s} {'ratio':>7s}   (ms per step)")
     for w in which:
         if w in SCENARIOS:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
+from ..backend import matmul as _mm
 from ..tensor import Tensor
 from .elementwise import operands
 
@@ -16,7 +17,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.saved = (a, b)
-        return a @ b
+        return _mm(a, b)
 
     def backward(self, g):
         a, b = self.saved
@@ -24,13 +25,13 @@ class MatMul(Function):
         if a.ndim == 1 and b.ndim == 1:  # dot product
             return (g * b if need_a else None), (g * a if need_b else None)
         if a.ndim == 1:  # (k) @ (..., k, n) -> (..., n)
-            return ((g[..., None, :] @ _swap(b))[..., 0, :] if need_a else None,
+            return (_mm(g[..., None, :], _swap(b))[..., 0, :] if need_a else None,
                     a[:, None] * g[..., None, :] if need_b else None)
         if b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
             return (g[..., :, None] * b if need_a else None,
-                    (_swap(a) @ g[..., :, None])[..., 0] if need_b else None)
+                    _mm(_swap(a), g[..., :, None])[..., 0] if need_b else None)
         # batch dims broadcast; the engine sums them back to each input's shape
-        return (g @ _swap(b) if need_a else None), (_swap(a) @ g if need_b else None)
+        return (_mm(g, _swap(b)) if need_a else None), (_mm(_swap(a), g) if need_b else None)
 
 
 class Linear(Function):
@@ -41,7 +42,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         self.saved = (x, w)
-        y = x @ w.T
+        y = _mm(x, w.T)
         if b is not None:
             y += b  # y is fresh: adding in place saves an allocation
         self.has_bias = b is not None
@@ -51,9 +52,9 @@ class Linear(Function):
         x, w = self.saved
         nxt = self.next
         # the first layer's input is data: skipping its gradient saves a whole matmul
-        gx = g @ w if nxt[0] is not None else None
+        gx = _mm(g, w) if nxt[0] is not None else None
         g2 = g.reshape(-1, g.shape[-1])
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if nxt[1] is not None else None
+        gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if nxt[1] is not None else None
         gb = g2.sum(axis=0) if self.has_bias and nxt[2] is not None else None
         return gx, gw, gb
 

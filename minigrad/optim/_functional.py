@@ -25,6 +25,23 @@ def effective_grad(param, grad, out, weight_decay=0.0, maximize=False):
     return grad
 
 
+def axpby_(y, a, x, b, tmp):
+    """``y = a*x + b*y`` in place, rounded as torch's ``y.mul_(b).add_(x, alpha=a)``.
+
+    One multi-threaded pass through MKL where the backend has it (see `minigrad.blas`);
+    otherwise ufuncs, skipping the multiplications by one (`tmp` is scratch for ``a*x``).
+    """
+    if backend.axpby_(a, x, b, y):
+        return
+    if b != 1:
+        y *= b
+    if a == 1:
+        y += x
+    else:
+        backend.array_module(y).multiply(x, a, out=tmp)
+        y += tmp
+
+
 def lerp_(avg, target, weight, tmp):
     """``avg += weight * (target - avg)`` in place, in torch.lerp_'s two numerical forms.
 

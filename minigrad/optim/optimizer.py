@@ -244,21 +244,22 @@ class Optimizer:
         if name not in state:
             state[name] = self._new_state(p, fill)
 
-    def run_elementwise(self, fn, arrays, n_scratch, **hyper):
+    def run_elementwise(self, fn, arrays, n_scratch, *, chunked=True, **hyper):
         """Call the elementwise update ``fn(*arrays, scratch, **hyper)`` over a parameter.
 
         `arrays` (the parameter's array first; None entries pass through) are updated in
         place; `scratch` is a tuple of `n_scratch` reusable work arrays. On the CPU, large
-        contiguous tensors are processed in cache-sized chunks: the result is identical
+        contiguous tensors are processed in cache-sized chunks (unless `chunked` is False,
+        for rules whose passes are multi-threaded BLAS calls): the result is identical
         (the rule is elementwise) and each NumPy pass runs from cache, not memory. A
         parameter with an `UpdateProbe` also gets its update measured, chunk by chunk.
         """
         first = arrays[0]
         probe = update_probes.get(id(first)) if update_probes else None
-        if probe is not None:
-            fn, n_scratch = probe.measuring(fn), n_scratch + 1
+        if probe is not None:  # measured chunk by chunk, while each is in cache
+            fn, n_scratch, chunked = probe.measuring(fn), n_scratch + 1, True
         n = first.size
-        if n <= CHUNK or backend.device_of(first) != "cpu" or not all(
+        if not chunked or n <= CHUNK or backend.device_of(first) != "cpu" or not all(
                 a.flags.c_contiguous for a in arrays if a is not None):
             pool = self._scratch_pool(first, n, n_scratch)[:n_scratch]
             fn(*arrays, tuple(b[:n].reshape(first.shape) for b in pool), **hyper)

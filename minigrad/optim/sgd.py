@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening and Nesterov momentum."""
 from .. import backend
-from ._functional import effective_grad
+from ._functional import axpby_, effective_grad
 from .optimizer import Optimizer, check, check_common
 
 
@@ -21,20 +21,14 @@ def sgd_update(param, grad, buf, scratch, *, lr, momentum, dampening, nesterov, 
     if momentum != 0:
         if first_step:
             buf[...] = g
-        elif dampening != 0:
-            buf *= momentum
-            xp.multiply(g, 1 - dampening, out=tmp)
-            buf += tmp
         else:
-            buf *= momentum
-            buf += g
+            axpby_(buf, 1 - dampening, g, momentum, tmp)
         d = buf
         if nesterov:
             xp.multiply(buf, momentum, out=tmp)
             tmp += g
             d = tmp
-    xp.multiply(d, lr, out=tmp)
-    param -= tmp
+    axpby_(param, -lr, d, 1, tmp)
 
 
 class SGD(Optimizer):
@@ -59,6 +53,8 @@ class SGD(Optimizer):
     def _step_group(self, group):
         momentum = group["momentum"]
         for p, grad in self._with_grad(group):
+            # MKL's axpby is one multi-threaded pass over the whole array: chunks would only add calls
+            chunked = not backend.fuses_axpby(p.data)
             state = self.state[p]
             first = momentum != 0 and "momentum_buffer" not in state
             if first:
@@ -67,5 +63,5 @@ class SGD(Optimizer):
             self.run_elementwise(
                 sgd_update, (p.data, grad, buf), 2, lr=group["lr"], momentum=momentum,
                 dampening=group["dampening"], nesterov=group["nesterov"], weight_decay=group["weight_decay"],
-                maximize=group["maximize"], first_step=first)
+                maximize=group["maximize"], first_step=first, chunked=chunked)
             p._vc[0] += 1

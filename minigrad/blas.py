@@ -1,0 +1,182 @@
+"""Dense CPU linear algebra through Intel MKL, when the ``mkl`` wheel is installed.
+
+NumPy's wheels carry OpenBLAS. On Intel CPUs, Intel's MKL (the BLAS inside PyTorch's
+CPU build) multiplies the matrices of small networks 1.3-1.6x faster. Training time is
+mostly matrix products, so this difference alone makes a NumPy framework slower than
+PyTorch. When MKL is installed (``pip install "minigrad[mkl]"``; the ``all`` and ``dev``
+extras include it on x86-64), this module calls it through ``ctypes``:
+
+- `matmul`: float32/float64 products of 2-D operands in any BLAS-compatible layout
+  (transposed views included), and of a stack of rows (``(..., k) @ (k, n)``);
+- `axpby`: ``y = a*x + b*y`` in place in one multi-threaded pass (SGD's two updates).
+
+Anything else, and everything where MKL is missing, goes to NumPy, with the same
+results up to rounding (a different summation order inside the products). MKL is
+loaded on first use, not at ``import minigrad``. Set ``MINIGRAD_BLAS=numpy`` to turn it
+off, or use `numpy_only()` for a block of code.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+
+import numpy as np
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_INT_MAX = 2**31 - 1  # MKL's default (LP64) interface takes 32-bit sizes
+# Below this many elements `axpby` declines: two NumPy passes over an array that fits in
+# cache cost less than waking MKL's threads (whose cores would fetch it from this one's).
+AXPBY_MIN_SIZE = 2**16
+_c_int, _ptr = ctypes.c_int, ctypes.c_void_p
+
+_lib = None        # the loaded libmkl_rt, once `_mkl()` found it
+_searched = False  # whether `_mkl()` has looked for it yet
+_enabled = os.environ.get("MINIGRAD_BLAS", "").lower() != "numpy"
+
+
+def _library_path():
+    """Where the ``mkl`` wheel put ``libmkl_rt`` (or ``mkl_rt.*.dll``), or None."""
+    from importlib import metadata
+
+    try:
+        files = metadata.files("mkl") or ()
+    except metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        name = file.name
+        if name.startswith("libmkl_rt.so") or (name.startswith("mkl_rt") and name.endswith(".dll")):
+            return str(file.locate())
+    return None
+
+
+def _declare(lib):
+    """Give ctypes the C signatures of the routines used here."""
+    for kind, real in (("s", ctypes.c_float), ("d", ctypes.c_double)):
+        gemm = getattr(lib, f"cblas_{kind}gemm")
+        gemm.argtypes = [_c_int] * 6 + [real, _ptr, _c_int, _ptr, _c_int, real, _ptr, _c_int]
+        gemm.restype = None
+        axpby = getattr(lib, f"cblas_{kind}axpby")
+        axpby.argtypes = [_c_int, real, _ptr, _c_int, real, _ptr, _c_int]
+        axpby.restype = None
+    lib.mkl_get_version_string.argtypes = [ctypes.c_char_p, _c_int]
+    lib.mkl_get_version_string.restype = None
+
+
+def _mkl():
+    """The MKL library if it is installed, loads and is enabled, else None."""
+    global _lib, _searched
+    if not _enabled:
+        return None
+    if not _searched:
+        _searched = True
+        path = _library_path()
+        if path is not None and os.path.exists(path):
+            try:
+                lib = ctypes.CDLL(path)
+                _declare(lib)
+                _lib = lib
+            except (OSError, AttributeError):  # a broken install: NumPy serves instead
+                _lib = None
+    return _lib
+
+
+def available() -> bool:
+    """Whether CPU matrix products go through MKL (installed, loadable and enabled)."""
+    return _mkl() is not None
+
+
+def name() -> str:
+    """The library behind CPU matrix products, e.g. ``'Intel MKL 2026.2'`` or ``'NumPy (...)'``."""
+    lib = _mkl()
+    if lib is None:
+        config = getattr(np, "__config__", None)
+        blas = getattr(config, "CONFIG", {}).get("Build Dependencies", {}).get("blas", {}) if config else {}
+        return f"NumPy ({blas.get('name', 'its BLAS')} {blas.get('version', '')})".replace(" )", ")")
+    text = ctypes.create_string_buffer(256)
+    lib.mkl_get_version_string(text, len(text))
+    version = text.value.decode(errors="replace").split("Version")[-1].split("-")[0].strip()
+    return f"Intel MKL {version}"
+
+
+@contextlib.contextmanager
+def numpy_only():
+    """Within the block, every product and axpby runs through NumPy (tests, comparisons)."""
+    global _enabled
+    before = _enabled
+    _enabled = False
+    try:
+        yield
+    finally:
+        _enabled = before
+
+
+def _layout(x):
+    """(transpose flag, leading dimension) of a 2-D array as a row-major BLAS operand, or None."""
+    rows, cols = x.shape
+    if x.flags.c_contiguous:
+        return _NO_TRANS, max(1, cols)
+    if x.flags.f_contiguous:
+        return _TRANS, max(1, rows)
+    s0, s1 = x.strides
+    size = x.itemsize
+    if s1 == size and s0 % size == 0 and s0 >= cols * size:  # rows of a wider matrix
+        return _NO_TRANS, s0 // size
+    if s0 == size and s1 % size == 0 and s1 >= rows * size:  # a transposed such view
+        return _TRANS, s1 // size
+    return None
+
+
+def _gemm(lib, a, b):
+    """``a @ b`` for 2-D arrays of one float dtype through MKL, or None if it can't take them."""
+    m, k = a.shape
+    n = b.shape[1]
+    if min(m, n, k) == 0 or max(m, n, k, a.size, b.size, m * n) > _INT_MAX:
+        return None
+    layout_a, layout_b = _layout(a), _layout(b)
+    if layout_a is None or layout_b is None:
+        return None
+    out = np.empty((m, n), dtype=a.dtype)
+    gemm = lib.cblas_sgemm if a.dtype == np.float32 else lib.cblas_dgemm
+    gemm(_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, 1.0, a.ctypes.data, layout_a[1],
+         b.ctypes.data, layout_b[1], 0.0, out.ctypes.data, max(1, n))
+    return out
+
+
+def matmul(a, b):
+    """``a @ b`` for NumPy arrays, through MKL where it can be (else ``numpy.matmul``).
+
+    MKL takes float32 or float64 operands of one dtype where `b` is 2-D and `a` is 2-D
+    (any layout BLAS can read) or a C-contiguous stack of rows ``(..., k)``.
+    """
+    lib = _mkl()
+    if (lib is not None and b.ndim == 2 and a.ndim >= 2 and a.dtype == b.dtype
+            and a.dtype in (np.float32, np.float64) and a.shape[-1] == b.shape[0]):
+        if a.ndim == 2:
+            out = _gemm(lib, a, b)
+        elif a.flags.c_contiguous:
+            out = _gemm(lib, a.reshape(-1, a.shape[-1]), b)
+            out = None if out is None else out.reshape(*a.shape[:-1], b.shape[1])
+        else:
+            out = None
+        if out is not None:
+            return out
+    return np.matmul(a, b)
+
+
+def axpby(a, x, b, y) -> bool:
+    """``y = a*x + b*y`` in place through MKL, if it can; returns whether it did.
+
+    Both arrays must be C-contiguous NumPy arrays of the same shape and float dtype, with
+    at least `AXPBY_MIN_SIZE` elements. A False return leaves `y` untouched (the caller
+    computes it with ufuncs instead).
+    """
+    lib = _mkl()
+    if (lib is None or type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype
+            or x.shape != y.shape or y.dtype not in (np.float32, np.float64)
+            or not AXPBY_MIN_SIZE <= y.size <= _INT_MAX
+            or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)):
+        return False
+    routine = lib.cblas_saxpby if y.dtype == np.float32 else lib.cblas_daxpby
+    routine(y.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
+    return True

@@ -1,0 +1,133 @@
+"""minigrad.blas: CPU products and axpby through MKL agree with NumPy, and fall back cleanly.
+
+The MKL cases skip where the ``mkl`` wheel is not installed (or MINIGRAD_BLAS=numpy);
+the fallback cases run everywhere. Everything here is host-side (NumPy arrays).
+"""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import blas
+
+needs_mkl = pytest.mark.skipif(not blas.available(), reason="the mkl wheel is not installed (or MINIGRAD_BLAS=numpy)")
+
+
+def _rand(shape, dtype, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _layouts(m, k, dtype, seed):
+    """The same (m, k) matrix as C-contiguous, Fortran-ordered, a transposed view, and rows of a wider one."""
+    base = _rand((m, k), dtype, seed)
+    wide = np.zeros((m, k + 3), dtype)
+    wide[:, 1:k + 1] = base
+    tall = np.zeros((m + 2, k), dtype).T.copy().T  # F-ordered storage with spare rows
+    tall[:m] = base
+    return {
+        "C": base,
+        "F": np.asfortranarray(base),
+        "T-view": np.ascontiguousarray(base.T).T,
+        "row-slice": wide[:, 1:k + 1],
+        "col-slice": tall[:m],
+    }
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout_a", ["C", "F", "T-view", "row-slice", "col-slice"])
+@pytest.mark.parametrize("layout_b", ["C", "F", "T-view", "row-slice", "col-slice"])
+def test_mkl_matmul_matches_numpy_in_every_layout(dtype, layout_a, layout_b):
+    a = _layouts(37, 23, dtype, 1)[layout_a]
+    b = _layouts(23, 11, dtype, 2)[layout_b]
+    out = blas.matmul(a, b)
+    with blas.numpy_only():
+        expected = blas.matmul(a, b)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    assert out.dtype == dtype and out.shape == (37, 11) and out.flags.c_contiguous
+    np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
+
+
+@needs_mkl
+def test_mkl_matmul_of_a_stack_of_rows_folds_the_leading_dims():
+    a, b = _rand((4, 5, 6), np.float32), _rand((6, 3), np.float32, 1)
+    out = blas.matmul(a, b)
+    assert out.shape == (4, 5, 3)
+    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("a, b", [
+    (_rand((3, 4), np.int64), _rand((4, 2), np.int64)),            # integers: BLAS has none
+    (_rand((3, 4), np.float32), _rand((4, 2), np.float64)),        # mixed dtypes: NumPy promotes
+    (_rand((0, 4), np.float32), _rand((4, 2), np.float32)),        # empty
+    (_rand((3, 0), np.float32), _rand((0, 2), np.float32)),        # empty inner dim: zeros
+    (_rand((2, 3, 4), np.float32), _rand((2, 4, 5), np.float32)),  # batched on both sides
+    (_rand((4,), np.float32), _rand((4, 2), np.float32)),          # 1-D operand
+    (_rand((6, 4), np.float32)[::-2], _rand((4, 2), np.float32)),  # negative strides
+    (np.broadcast_to(_rand((1, 4), np.float32), (3, 4)), _rand((4, 2), np.float32)),  # zero stride
+])
+def test_matmul_falls_back_to_numpy_for_what_blas_cannot_take(a, b):
+    np.testing.assert_allclose(blas.matmul(a, b), np.matmul(a, b), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpby_is_a_times_x_plus_b_times_y_or_declines(dtype):
+    n = blas.AXPBY_MIN_SIZE
+    x, y = _rand(n, dtype), _rand(n, dtype, 1)
+    expected = 0.25 * x + 0.75 * y
+    done = blas.axpby(0.25, x, 0.75, y)
+    assert done == blas.available()
+    if done:
+        np.testing.assert_allclose(y, expected, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(y, _rand(n, dtype, 1))  # untouched when declined
+
+
+def test_axpby_declines_what_it_cannot_do_in_place_without_touching_y():
+    assert not blas.axpby(2.0, _rand(10, np.float32), 1.0, _rand(10, np.float32))  # small: NumPy is faster
+    y = _rand(10, np.float32)
+    before = y.copy()
+    assert not blas.axpby(2.0, _rand(10, np.float64), 1.0, y)        # dtypes differ
+    assert not blas.axpby(2.0, _rand(5, np.float32), 1.0, y[::2])    # not contiguous
+    assert not blas.axpby(2.0, _rand(11, np.float32), 1.0, y[:1])    # shapes differ
+    np.testing.assert_array_equal(y, before)
+    with blas.numpy_only():
+        assert not blas.axpby(2.0, _rand(10, np.float32), 1.0, y)
+    np.testing.assert_array_equal(y, before)
+
+
+def test_numpy_only_turns_mkl_off_inside_the_block_and_back_on_after():
+    was = blas.available()
+    with blas.numpy_only():
+        assert not blas.available()
+        assert blas.name().startswith("NumPy")
+    assert blas.available() == was
+    assert blas.name().startswith("Intel MKL" if was else "NumPy")
+
+
+def test_training_the_same_model_with_and_without_mkl_agrees(device):
+    """Linear layers and SGD-momentum (the two users of blas) give the same run either way."""
+    def run():
+        mg.manual_seed(0)
+        model = mg.nn.Sequential(mg.nn.Linear(12, 16), mg.nn.ReLU(), mg.nn.Linear(16, 3)).to(device).double()
+        opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0.1)
+        x = mg.randn(40, 12, device=device, dtype=mg.float64)
+        y = mg.randint(0, 3, (40,), device=device)
+        for _ in range(5):
+            opt.zero_grad()
+            mg.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        return [p.numpy() for p in model.parameters()]
+
+    fast = run()
+    with blas.numpy_only():
+        plain = run()
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_mkl_is_not_loaded_by_importing_minigrad():
+    import subprocess
+    import sys
+
+    code = "import minigrad, minigrad.blas as b; assert b._lib is None and not b._searched; print('lazy')"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "lazy"
