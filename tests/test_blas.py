@@ -125,6 +125,36 @@ def test_training_the_same_model_with_and_without_mkl_agrees(device):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("traced", [False, True])
+def test_sgd_on_a_parameter_large_enough_for_mkl_agrees_with_numpy(device, traced):
+    """Above AXPBY_MIN_SIZE SGD takes MKL's axpby (whole array, or chunk by chunk when an
+    UpdateProbe measures it): the trajectory and the measured update match the ufunc path."""
+    from minigrad.optim.optimizer import UpdateProbe, update_probes
+
+    n = blas.AXPBY_MIN_SIZE + 1000  # a full chunk and a ragged one
+
+    def run():
+        p = mg.tensor(_rand(n, np.float64), device=device, requires_grad=True)
+        opt = mg.optim.SGD([p], lr=0.05, momentum=0.9, dampening=0.2)
+        probe = UpdateProbe(p) if traced else None
+        if traced:
+            update_probes[id(p.data)] = probe
+        try:
+            for k in range(4):
+                p.grad = mg.tensor(_rand(n, np.float64, seed=10 + k), device=device)
+                opt.step()
+        finally:
+            update_probes.clear()
+        return p.numpy(), (float(probe.sq) if traced else None)
+
+    fast, fast_sq = run()
+    with blas.numpy_only():
+        plain, plain_sq = run()
+    np.testing.assert_allclose(fast, plain, rtol=1e-13, atol=1e-15)
+    if traced:
+        np.testing.assert_allclose(fast_sq, plain_sq, rtol=1e-10)
+
+
 def test_mkl_is_not_loaded_by_importing_minigrad():
     import subprocess
     import sys

@@ -26,10 +26,11 @@ def effective_grad(param, grad, out, weight_decay=0.0, maximize=False):
 
 
 def axpby_(y, a, x, b, tmp):
-    """``y = a*x + b*y`` in place, rounded as torch's ``y.mul_(b).add_(x, alpha=a)``.
+    """``y = a*x + b*y`` in place, as torch's ``y.mul_(b).add_(x, alpha=a)``.
 
-    One multi-threaded pass through MKL where the backend has it (see `minigrad.blas`);
-    otherwise ufuncs, skipping the multiplications by one (`tmp` is scratch for ``a*x``).
+    One multi-threaded pass through MKL where the backend has it (see `minigrad.blas`;
+    equal up to rounding); otherwise ufuncs that round as torch does, skipping the
+    multiplications by one (`tmp` is scratch for ``a*x``).
     """
     if backend.axpby_(a, x, b, y):
         return
