@@ -240,17 +240,15 @@ def matmul(a, b):
     return a @ b
 
 
-def fuses_axpby(array) -> bool:
-    """Whether `axpby_` runs as one fused pass for arrays like this one (large, CPU, MKL)."""
-    return type(array) is np.ndarray and array.size >= blas.AXPBY_MIN_SIZE and blas.available()
+def vector_math(*arrays):
+    """MKL's multi-threaded vector routines (the `minigrad.blas` module) if they can run on
+    `arrays`, else None (then the caller uses the array module's ufuncs).
 
-
-def axpby_(a, x, b, y) -> bool:
-    """``y = a*x + b*y`` in place in one fused pass where the device has one (MKL).
-
-    Returns whether it did; on False `y` is untouched and the caller uses ufuncs.
+    They take large C-contiguous float32/float64 NumPy arrays of one shape (the last one
+    is written; see `blas.takes`), and do one threaded pass per routine where NumPy does
+    one single-threaded pass per operation.
     """
-    return type(y) is np.ndarray and blas.axpby(a, x, b, y)
+    return blas if blas.takes(*arrays) else None
 
 
 def scatter_add(target, index, values):

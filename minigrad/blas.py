@@ -8,7 +8,9 @@ extras include it on x86-64), this module calls it through ``ctypes``:
 
 - `matmul`: float32/float64 products of 2-D operands in any BLAS-compatible layout
   (transposed views included), and of a stack of rows (``(..., k) @ (k, n)``);
-- `axpby`: ``y = a*x + b*y`` in place in one multi-threaded pass (SGD's two updates).
+- vector routines (`axpby`, `square`, `sqrt`, `linear_frac`): one multi-threaded pass
+  each over large contiguous arrays, where NumPy takes one single-threaded pass per
+  operation. Optimizer updates are built from them (`takes` says when they apply).
 
 Anything else, and everything where MKL is missing, goes to NumPy, with the same
 results up to rounding (a different summation order inside the products). MKL is
@@ -25,9 +27,9 @@ import numpy as np
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _INT_MAX = 2**31 - 1  # MKL's default (LP64) interface takes 32-bit sizes
-# Below this many elements `axpby` declines: two NumPy passes over an array that fits in
-# cache cost less than waking MKL's threads (whose cores would fetch it from this one's).
-AXPBY_MIN_SIZE = 2**16
+# Below this many elements `takes` declines: NumPy passes over an array that fits in cache
+# cost less than waking MKL's threads (whose cores would fetch it from this one's).
+VECTOR_MIN_SIZE = 2**16
 _c_int, _ptr = ctypes.c_int, ctypes.c_void_p
 
 _lib = None        # the loaded libmkl_rt, once `_mkl()` found it
@@ -53,12 +55,16 @@ def _library_path():
 def _declare(lib):
     """Give ctypes the C signatures of the routines used here."""
     for kind, real in (("s", ctypes.c_float), ("d", ctypes.c_double)):
-        gemm = getattr(lib, f"cblas_{kind}gemm")
-        gemm.argtypes = [_c_int] * 6 + [real, _ptr, _c_int, _ptr, _c_int, real, _ptr, _c_int]
-        gemm.restype = None
-        axpby = getattr(lib, f"cblas_{kind}axpby")
-        axpby.argtypes = [_c_int, real, _ptr, _c_int, real, _ptr, _c_int]
-        axpby.restype = None
+        signatures = {
+            f"cblas_{kind}gemm": [_c_int] * 6 + [real, _ptr, _c_int, _ptr, _c_int, real, _ptr, _c_int],
+            f"cblas_{kind}axpby": [_c_int, real, _ptr, _c_int, real, _ptr, _c_int],
+            f"v{kind}Sqr": [_c_int, _ptr, _ptr],
+            f"v{kind}Sqrt": [_c_int, _ptr, _ptr],
+            f"v{kind}LinearFrac": [_c_int, _ptr, _ptr, real, real, real, real, _ptr],
+        }
+        for name, argtypes in signatures.items():
+            routine = getattr(lib, name)
+            routine.argtypes, routine.restype = argtypes, None
     lib.mkl_get_version_string.argtypes = [ctypes.c_char_p, _c_int]
     lib.mkl_get_version_string.restype = None
 
@@ -164,19 +170,46 @@ def matmul(a, b):
     return np.matmul(a, b)
 
 
-def axpby(a, x, b, y) -> bool:
-    """``y = a*x + b*y`` in place through MKL, if it can; returns whether it did.
+# ---------------------------------------------------------------- vector routines
+# MKL's vector routines (BLAS level 1 and VM) split each call over its threads. They run
+# only on arrays `takes` accepted, and do no checks of their own.
 
-    Both arrays must be C-contiguous NumPy arrays of the same shape and float dtype, with
-    at least `AXPBY_MIN_SIZE` elements. A False return leaves `y` untouched (the caller
-    computes it with ufuncs instead).
+def takes(*arrays) -> bool:
+    """Whether MKL's vector routines can run on `arrays` (MKL loaded and enabled).
+
+    All must be C-contiguous NumPy arrays of one shape and one float dtype (float32 or
+    float64), with `VECTOR_MIN_SIZE` to 2**31-1 elements; the last, the output, writeable.
     """
-    lib = _mkl()
-    if (lib is None or type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype
-            or x.shape != y.shape or y.dtype not in (np.float32, np.float64)
-            or not AXPBY_MIN_SIZE <= y.size <= _INT_MAX
-            or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)):
+    out = arrays[-1]
+    if (type(out) is not np.ndarray or out.dtype not in (np.float32, np.float64)
+            or not VECTOR_MIN_SIZE <= out.size <= _INT_MAX
+            or not (out.flags.c_contiguous and out.flags.writeable) or _mkl() is None):
         return False
-    routine = lib.cblas_saxpby if y.dtype == np.float32 else lib.cblas_daxpby
-    routine(y.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
-    return True
+    return all(type(a) is np.ndarray and a.dtype == out.dtype and a.shape == out.shape and a.flags.c_contiguous
+               for a in arrays[:-1])
+
+
+def _routine(name, out):
+    """MKL's routine `name` ('cblas_?axpby', 'v?Sqrt', ...) for `out`'s dtype."""
+    return getattr(_lib, name.replace("?", "s" if out.dtype == np.float32 else "d"))
+
+
+def axpby(a, x, b, y):
+    """``y = a*x + b*y`` in place (``cblas_?axpby``)."""
+    _routine("cblas_?axpby", y)(y.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
+
+
+def square(x, out):
+    """``out = x * x`` (``v?Sqr``)."""
+    _routine("v?Sqr", out)(out.size, x.ctypes.data, out.ctypes.data)
+
+
+def sqrt(x, out):
+    """``out = sqrt(x)`` (``v?Sqrt``; NaN below zero, as NumPy)."""
+    _routine("v?Sqrt", out)(out.size, x.ctypes.data, out.ctypes.data)
+
+
+def linear_frac(a, b, scale_a, shift_a, scale_b, shift_b, out):
+    """``out = (scale_a*a + shift_a) / (scale_b*b + shift_b)`` (``v?LinearFrac``); `out` may be `a` or `b`."""
+    _routine("v?LinearFrac", out)(out.size, a.ctypes.data, b.ctypes.data, scale_a, shift_a, scale_b, shift_b,
+                                  out.ctypes.data)

@@ -32,7 +32,9 @@ def axpby_(y, a, x, b, tmp):
     equal up to rounding); otherwise ufuncs that round as torch does, skipping the
     multiplications by one (`tmp` is scratch for ``a*x``).
     """
-    if backend.axpby_(a, x, b, y):
+    vm = backend.vector_math(x, y)
+    if vm is not None:
+        vm.axpby(a, x, b, y)
         return
     if b != 1:
         y *= b
@@ -47,8 +49,13 @@ def lerp_(avg, target, weight, tmp):
     """``avg += weight * (target - avg)`` in place, in torch.lerp_'s two numerical forms.
 
     PyTorch evaluates ``end - (end - self) * (1 - weight)`` when weight >= 0.5, which
-    rounds differently; matching it keeps trajectories equal to the last bits.
+    rounds differently; matching it keeps trajectories equal to the last bits. With MKL
+    it is one threaded pass of ``(1 - weight)*avg + weight*target`` (equal up to rounding).
     """
+    vm = backend.vector_math(target, avg)
+    if vm is not None:
+        vm.axpby(weight, target, 1 - weight, avg)
+        return
     xp = backend.array_module(avg)
     xp.subtract(target, avg, out=tmp)
     if weight < 0.5:
@@ -60,8 +67,37 @@ def lerp_(avg, target, weight, tmp):
 
 
 def ema_square_(avg_sq, grad, beta, tmp):
-    """``avg_sq = beta * avg_sq + (1 - beta) * grad**2`` in place (torch's mul_ + addcmul_)."""
+    """``avg_sq = beta * avg_sq + (1 - beta) * grad**2`` in place (torch's mul_ + addcmul_).
+
+    Four ufunc passes that round as torch does, or two threaded MKL passes.
+    """
+    vm = backend.vector_math(grad, tmp, avg_sq)
+    if vm is not None:
+        vm.square(grad, tmp)
+        vm.axpby(1 - beta, tmp, beta, avg_sq)
+        return
     backend.array_module(avg_sq).multiply(grad, 1 - beta, out=tmp)
     tmp *= grad
     avg_sq *= beta
     avg_sq += tmp
+
+
+def add_ratio_(param, value, num, sq, eps, tmp):
+    """``param += value * num / (sqrt(sq) + eps)`` in place, as torch's
+    ``param.addcdiv_(num, sq.sqrt().add_(eps), value=value)`` (the Adam-style step).
+
+    Five ufunc passes that round as torch does, or three threaded MKL passes (square
+    root, one fused scale-and-divide, add; equal up to rounding). `tmp` is scratch.
+    """
+    vm = backend.vector_math(num, sq, tmp, param)
+    if vm is not None:
+        vm.sqrt(sq, tmp)
+        vm.linear_frac(num, tmp, value, 0.0, 1.0, eps, tmp)
+        vm.axpby(1.0, tmp, 1.0, param)
+        return
+    xp = backend.array_module(param)
+    xp.sqrt(sq, out=tmp)
+    tmp += eps
+    xp.divide(num, tmp, out=tmp)
+    tmp *= value
+    param += tmp

@@ -1,6 +1,6 @@
 """Adagrad: per-coordinate learning rates from the running sum of squared gradients."""
 from .. import backend
-from ._functional import effective_grad
+from ._functional import add_ratio_, effective_grad
 from .optimizer import Optimizer, check_common
 
 
@@ -17,11 +17,7 @@ def adagrad_update(param, grad, state_sum, scratch, *, step, lr, lr_decay, weigh
     clr = lr / (1 + (step - 1) * lr_decay)
     xp.multiply(g, g, out=tmp)
     state_sum += tmp
-    xp.sqrt(state_sum, out=tmp)
-    tmp += eps
-    xp.divide(g, tmp, out=tmp)
-    tmp *= clr
-    param -= tmp
+    add_ratio_(param, -clr, g, state_sum, eps, tmp)
 
 
 class Adagrad(Optimizer):

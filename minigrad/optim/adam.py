@@ -4,7 +4,7 @@ Each update function states its rule in the docstring, in PyTorch's exact form (
 eps goes, how bias corrections are applied), and works in place on raw arrays.
 """
 from .. import backend
-from ._functional import effective_grad, ema_square_, lerp_
+from ._functional import add_ratio_, effective_grad, ema_square_, lerp_
 from .optimizer import Optimizer, check_betas, check_common
 
 
@@ -35,7 +35,6 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, st
         v_hat = max(v_hat, v) if amsgrad else v
         p = p - lr / (1 - b1**t) * m / (sqrt(v_hat) / sqrt(1 - b2**t) + eps)
     """
-    xp = backend.array_module(param)
     tmp, work = scratch
     _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, lr=lr, beta1=beta1, beta2=beta2,
                        weight_decay=weight_decay, maximize=maximize, decoupled=decoupled_weight_decay)
@@ -43,15 +42,11 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, st
     bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
     second = exp_avg_sq
     if amsgrad:
-        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        backend.array_module(param).maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
     # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) computed as (lr/bc1*sqrt(bc2)) * m / (sqrt(v) + eps*sqrt(bc2)):
     # the same number up to rounding, one pass over the arrays fewer
-    xp.sqrt(second, out=tmp)
-    tmp += eps * bias_correction2_sqrt
-    xp.divide(exp_avg, tmp, out=tmp)
-    tmp *= step_size * bias_correction2_sqrt
-    param -= tmp
+    add_ratio_(param, -step_size * bias_correction2_sqrt, exp_avg, second, eps * bias_correction2_sqrt, tmp)
 
 
 def adamax_update(param, grad, exp_avg, exp_inf, scratch, *, step, lr, beta1, beta2, eps, weight_decay,
@@ -155,6 +150,7 @@ class Adam(_AdamBase):
     _rule = staticmethod(adam_update)
     _state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     _hyper_keys = _AdamBase._hyper_keys + ("amsgrad",)
+    _threaded_on_mkl = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, decoupled_weight_decay=False):

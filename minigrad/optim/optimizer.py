@@ -11,7 +11,8 @@ owns what they share, with PyTorch's protocols:
 - ``state_dict()`` / ``load_state_dict()`` in PyTorch's layout;
 - ``run_elementwise``: runs an update function over a parameter — on the CPU in chunks
   that stay in the L2 cache, which makes NumPy's one-pass-per-operation style about
-  1.5x faster on large tensors; for a parameter with an ``UpdateProbe`` it also
+  1.5x faster on large tensors (with MKL installed, SGD and Adam instead make a few
+  multi-threaded passes over whole arrays; see ``blas.py``); for a parameter with an ``UpdateProbe`` it also
   measures the update (for ``minigrad.trace``) while each chunk is in cache.
 
 The array-level building blocks the update rules share live in ``_functional.py``.
@@ -198,6 +199,10 @@ class Optimizer:
     _state_names = ()    # state tensors passed to the rule after (param, grad); missing ones as None
     _hyper_keys = ()     # group entries passed to the rule by name ("betas" -> beta1, beta2)
     _n_scratch = 2       # work arrays the rule needs
+    # True where the rule's passes are (nearly all) `_functional` blocks that run through
+    # MKL's threaded vector routines on large arrays: it then runs over whole arrays at once
+    # (the threads split each pass), not in cache-sized chunks.
+    _threaded_on_mkl = False
 
     def _init_state(self, p, group, state):
         """Create the state tensors this group's options need (called before every update)."""
@@ -220,8 +225,12 @@ class Optimizer:
             state["step"] += 1
             arrays = [state[name].data if name in state else None for name in self._state_names]
             self.run_elementwise(self._rule, (p.data, grad, *arrays), self._n_scratch, **hyper,
-                                 **self._per_step(group, state))
+                                 **self._per_step(group, state), chunked=self._chunks(p))
             p._vc[0] += 1
+
+    def _chunks(self, p):
+        """Whether `run_elementwise` should update `p` chunk by chunk (see `_threaded_on_mkl`)."""
+        return not (self._threaded_on_mkl and backend.vector_math(p.data) is not None)
 
     @staticmethod
     def _with_grad(group):
@@ -250,7 +259,7 @@ class Optimizer:
         `arrays` (the parameter's array first; None entries pass through) are updated in
         place; `scratch` is a tuple of `n_scratch` reusable work arrays. On the CPU, large
         contiguous tensors are processed in cache-sized chunks (unless `chunked` is False,
-        for rules whose passes are multi-threaded BLAS calls): the result is identical
+        for rules whose passes are multi-threaded MKL calls): the result is identical
         (the rule is elementwise) and each NumPy pass runs from cache, not memory. A
         parameter with an `UpdateProbe` also gets its update measured, chunk by chunk.
         """

@@ -38,6 +38,8 @@ class SGD(Optimizer):
     maximize=False. The momentum buffer starts as the first gradient (not zeros).
     """
 
+    _threaded_on_mkl = True
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
@@ -53,8 +55,6 @@ class SGD(Optimizer):
     def _step_group(self, group):
         momentum = group["momentum"]
         for p, grad in self._with_grad(group):
-            # MKL's axpby is one multi-threaded pass over the whole array: chunks would only add calls
-            chunked = not backend.fuses_axpby(p.data)
             state = self.state[p]
             first = momentum != 0 and "momentum_buffer" not in state
             if first:
@@ -63,5 +63,5 @@ class SGD(Optimizer):
             self.run_elementwise(
                 sgd_update, (p.data, grad, buf), 2, lr=group["lr"], momentum=momentum,
                 dampening=group["dampening"], nesterov=group["nesterov"], weight_decay=group["weight_decay"],
-                maximize=group["maximize"], first_step=first, chunked=chunked)
+                maximize=group["maximize"], first_step=first, chunked=self._chunks(p))
             p._vc[0] += 1
