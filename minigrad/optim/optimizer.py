@@ -12,8 +12,9 @@ owns what they share, with PyTorch's protocols:
 - ``run_elementwise``: runs an update function over a parameter — on the CPU in chunks
   that stay in the L2 cache, which makes NumPy's one-pass-per-operation style about
   1.5x faster on large tensors (with MKL installed, SGD and Adam instead make a few
-  multi-threaded passes over whole arrays; see ``blas.py``); for a parameter with an ``UpdateProbe`` it also
-  measures the update (for ``minigrad.trace``) while each chunk is in cache.
+  multi-threaded passes over whole arrays; see ``blas.py``); for a parameter with an
+  ``UpdateProbe`` it also measures the update (for ``minigrad.trace``) while each chunk
+  is in cache.
 
 The array-level building blocks the update rules share live in ``_functional.py``.
 """
