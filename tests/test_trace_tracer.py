@@ -66,6 +66,25 @@ def test_gradient_and_weight_norms_match_hand_computed(device):
                                rtol=1e-4)
 
 
+def test_weight_norms_after_optimizer_steps_are_those_of_the_weights_each_pass_reads(device):
+    """From the second pass on the optimizer's UpdateProbe supplies ||w||^2 (taken chunk by
+    chunk while it updates); a change after the step (a version bump of its own) makes the
+    tracer take the norm itself again."""
+    mg.manual_seed(3)
+    model = nn.Sequential(nn.Linear(300, 250), nn.Tanh(), nn.Linear(250, 2)).to(device)  # 75,000 > a chunk
+    opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = mg.randn(8, 300, device=device), mg.randn(8, 2, device=device)
+    seen = []
+    with GradientTracer(model) as tr:
+        for k in range(4):
+            seen.append([np.linalg.norm(host(p)) for p in model.parameters()])
+            step(model, x, y, opt)
+            if k == 1:
+                with mg.no_grad():
+                    model[0].weight.mul_(3.0)  # the next pass must not use the optimizer's norm
+    np.testing.assert_allclose(tr.param_history("weight_norm"), seen, rtol=1e-5)
+
+
 def test_activation_statistics_match_numpy(device):
     model = tiny(device)
     x, _ = data(device, n=64)

@@ -37,31 +37,36 @@ class UpdateProbe:
 
     Registered in `update_probes` under ``id(param.data)`` (the probe holds that array, so
     the id stays unique while registered). Each update of the parameter made through
-    `Optimizer.run_elementwise` sets ``sq`` to ``||w_after - w_before||^2`` (a number, or a
-    0-d device array: no sync) and ``version`` to the parameter's version counter before
-    the update: a reader that saw the weights at that version, and sees the version one
-    higher now (the optimizer's own bump), knows this update was the only change.
+    `Optimizer.run_elementwise` sets ``sq`` to ``||w_after - w_before||^2`` and ``w_sq`` to
+    ``||w_after||^2`` (numbers, or 0-d device arrays: no sync), and ``version`` to the
+    parameter's version counter before the update: a reader that saw the weights at that
+    version, and sees the version one higher now (the optimizer's own bump), knows this
+    update was the only change, and that ``w_sq`` is the norm of the weights it sees.
     """
 
-    __slots__ = ("param", "data", "sq", "version", "users")
+    __slots__ = ("param", "data", "sq", "w_sq", "version", "users")
 
     def __init__(self, param):
         self.param, self.data = param, param.data
-        self.sq, self.version, self.users = None, -1, 0
+        self.sq = self.w_sq = None
+        self.version, self.users = -1, 0
 
     def measuring(self, fn):
-        """`fn` (an elementwise rule) wrapped to add each call's squared change to ``sq``.
+        """`fn` (an elementwise rule) wrapped to add each call's squared change to ``sq``
+        and the squared norm of the updated weights to ``w_sq``.
 
         The wrapper takes one more scratch array than `fn`, where it keeps the parameter's
-        values from before the call.
+        values from before the call. Both norms are taken while the chunk is in cache.
         """
-        self.sq, self.version = 0.0, self.param._vc[0]
+        self.sq, self.w_sq, self.version = 0.0, 0.0, self.param._vc[0]
 
         def measured(*args, **hyper):
             param, scratch = args[0], args[-1]
             before = scratch[-1]
             before[...] = param
             fn(*args[:-1], scratch[:-1], **hyper)
+            after = param.reshape(-1)
+            self.w_sq = self.w_sq + after.dot(after)
             before -= param  # -(w_after - w_before), exactly: the same squared norm
             flat = before.reshape(-1)
             self.sq = self.sq + flat.dot(flat)

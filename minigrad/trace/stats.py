@@ -45,20 +45,23 @@ def _count_nonfinite(arr, stat):
     return arr.size - xp.count_nonzero(xp.isfinite(arr))
 
 
-def norm_stats(arr):
-    """(squared L2 norm, NaN/Inf count) of `arr`.
+def norm_stats(arr, sq=None):
+    """(squared L2 norm, NaN/Inf count) of `arr`; `sq` is its sum of squares if already known
+    (an optimizer's `UpdateProbe` takes it while the weights are in cache).
 
     On the CPU a float32 sum of squares that overflowed although every value is finite
     (a gradient norm above ~1e19) is redone in float64, so huge is not reported as Inf.
     """
     if type(arr) is np.ndarray:
-        flat = arr.reshape(-1)
-        sq = np.dot(flat, flat) if flat.dtype.kind != "c" else np.vdot(flat, flat).real
+        if sq is None:
+            flat = arr.reshape(-1)
+            sq = np.dot(flat, flat) if flat.dtype.kind != "c" else np.vdot(flat, flat).real
         if sq < math.inf:  # the common case; NaN and Inf fall through
             return sq, 0
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         return (sq if bad else squared_norm(arr.astype(np.float64))), bad
-    sq = squared_norm(arr)
+    if sq is None:
+        sq = squared_norm(arr)
     return sq, _count_nonfinite(arr, sq)
 
 

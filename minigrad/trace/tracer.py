@@ -22,7 +22,8 @@ passes between steps get a ratio of 0.
 Two ways to measure ``||w_next - w||^2``: the elementwise optimizers (SGD, Adam, ...)
 measure it themselves while they update each cache-sized chunk (an
 ``optim.UpdateProbe`` per parameter asks them to), which saves copying and re-reading
-all weights every step. Their report is used when the version counter shows that
+all weights every step; they also take the norm of the new weights, so the next pass
+need not read them again for `weight_norm`. Their report is used when the version counter shows that
 their update was the only change since the forward pass. Otherwise (LBFGS, a manual
 ``p -= lr * g``, a change after the step) the weights snapshotted at the forward pass
 are compared. A parameter whose last update was fully reported is not snapshotted, so
@@ -247,11 +248,14 @@ class GradientTracer:
             for j in layer.params:
                 if step.weight[j] is None:  # a layer called twice in a pass: first call wins
                     p = self._params[j]
-                    step.weight[j] = norm_stats(p.data)
-                    step.version[j] = p._vc[0]
                     probe = self._probes[j]
                     if probe is not None and probe.data is not p.data:  # the array was replaced
                         self._set_probe(j)
+                        probe = None
+                    # the optimizer's last update was the only change since it took the norm
+                    known = probe.w_sq if probe is not None and p._vc[0] == probe.version + 1 else None
+                    step.weight[j] = norm_stats(p.data, known)
+                    step.version[j] = p._vc[0]
                     if not self._reported[j]:
                         step.snap[j] = self._snapshot(j)
             if out is None:
