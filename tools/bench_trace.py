@@ -5,10 +5,11 @@ The bar (issue 6): tracing every step adds less than 25% to a training step of a
 (``--device cuda`` on a GPU, ``--every N``, ``--no-activations``). Two identical models
 train side by side, one traced, their steps alternating, so machine noise hits both
 alike; the medians of the per-step times are compared. Measured on the 2-vCPU dev VM,
-with the optimizer measuring each update in cache (optim.UpdateProbe): ~2.5-2.8 ms a
-step, whatever the BLAS: 24-27% of the step with NumPy's OpenBLAS, 38-40% of the faster
-step with MKL (the `mkl` extra). The cost is the norms' memory traffic (weights,
-gradients, activations, output gradients, each read once more) and the Python hooks.
+with the optimizer measuring each update and the new weights' norm in cache
+(optim.UpdateProbe): ~2.4-2.7 ms a step, whatever the BLAS: 23-24% of the step with
+NumPy's OpenBLAS, 36-37% of the faster step with MKL (the `mkl` extra). The cost is the
+norms' memory traffic (gradients, activations, output gradients, each read once more;
+the weights copied and compared at the update) and the Python hooks (~9% of the step).
 """
 from __future__ import annotations
 
