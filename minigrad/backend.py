@@ -251,6 +251,13 @@ def vector_math(*arrays):
     return blas if blas.takes(*arrays) else None
 
 
+def ufuncs_only():
+    """A context in which `vector_math` is None: every pass is a ufunc. Updates that run
+    over cache-sized chunks use it (NumPy on one core, in cache, beats waking MKL's
+    threads for each chunk)."""
+    return blas.numpy_only()
+
+
 def scatter_add(target, index, values):
     """target[index] += values with repeated indices accumulated (unlike `+=`).
 

@@ -8,9 +8,10 @@ extras include it on x86-64), this module calls it through ``ctypes``:
 
 - `matmul`: float32/float64 products of 2-D operands in any BLAS-compatible layout
   (transposed views included), and of a stack of rows (``(..., k) @ (k, n)``);
-- vector routines (`axpby`, `square`, `sqrt`, `linear_frac`): one multi-threaded pass
-  each over large contiguous arrays, where NumPy takes one single-threaded pass per
-  operation. Optimizer updates are built from them (`takes` says when they apply).
+- vector routines (`axpby`, `copy`, `scale`, `square`, `sqrt`, `linear_frac`): one
+  multi-threaded pass each over large contiguous arrays, where NumPy takes one
+  single-threaded pass per operation. Optimizer updates are built from them (`takes`
+  says when they apply).
 
 Anything else, and everything where MKL is missing, goes to NumPy, with the same
 results up to rounding (a different summation order inside the products). MKL is
@@ -58,6 +59,8 @@ def _declare(lib):
         signatures = {
             f"cblas_{kind}gemm": [_c_int] * 6 + [real, _ptr, _c_int, _ptr, _c_int, real, _ptr, _c_int],
             f"cblas_{kind}axpby": [_c_int, real, _ptr, _c_int, real, _ptr, _c_int],
+            f"cblas_{kind}copy": [_c_int, _ptr, _c_int, _ptr, _c_int],
+            f"cblas_{kind}scal": [_c_int, real, _ptr, _c_int],
             f"v{kind}Sqr": [_c_int, _ptr, _ptr],
             f"v{kind}Sqrt": [_c_int, _ptr, _ptr],
             f"v{kind}LinearFrac": [_c_int, _ptr, _ptr, real, real, real, real, _ptr],
@@ -197,6 +200,16 @@ def _routine(name, out):
 def axpby(a, x, b, y):
     """``y = a*x + b*y`` in place (``cblas_?axpby``)."""
     _routine("cblas_?axpby", y)(y.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
+
+
+def copy(x, out):
+    """``out[...] = x`` (``cblas_?copy``)."""
+    _routine("cblas_?copy", out)(out.size, x.ctypes.data, 1, out.ctypes.data, 1)
+
+
+def scale(a, y):
+    """``y *= a`` in place (``cblas_?scal``)."""
+    _routine("cblas_?scal", y)(y.size, a, y.ctypes.data, 1)
 
 
 def square(x, out):

@@ -79,6 +79,10 @@ def test_vector_routines_match_numpy(dtype):
     expected = dtype(0.25) * x + dtype(0.75) * y
     blas.axpby(0.25, x, 0.75, y)
     np.testing.assert_allclose(y, expected, **ulps)
+    blas.copy(x, out)
+    np.testing.assert_array_equal(out, x)
+    blas.scale(-0.3, out)
+    np.testing.assert_array_equal(out, x * dtype(-0.3))  # one rounding, as NumPy's
     blas.square(x, out)
     np.testing.assert_allclose(out, x * x, **ulps)
     blas.sqrt(np.abs(x), out)
@@ -144,13 +148,16 @@ def test_training_the_same_model_with_and_without_mkl_agrees(device):
 VECTOR_CASES = [
     ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.2)),
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, weight_decay=0.1, maximize=True)),
     ("Adam", dict(lr=0.05)),
     ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1, maximize=True)),
     ("AdamW", dict(lr=0.05, betas=(0.6, 0.9))),  # beta1 < 0.5: lerp_'s other form
+    ("AdamW", dict(lr=0.05, weight_decay=0.3)),
     ("NAdam", dict(lr=0.05)),
     ("RAdam", dict(lr=0.05)),
     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Lion", dict(lr=0.01, weight_decay=0.5)),
 ]
 
 
@@ -200,6 +207,22 @@ def test_whole_arrays_for_rules_threaded_on_mkl_chunks_otherwise():
         assert opt._chunks(small)
         with blas.numpy_only():
             assert opt._chunks(big)
+
+
+@needs_mkl
+@pytest.mark.parametrize("name,expect_mkl", [("Adam", True), ("SGD", True), ("RMSprop", False), ("NAdam", False)])
+def test_chunked_updates_stay_in_numpy_and_whole_array_ones_use_mkl(monkeypatch, name, expect_mkl):
+    """Waking MKL's threads for each cache-sized chunk is slower than NumPy in cache."""
+    calls = []
+    real_axpby = blas.axpby
+    monkeypatch.setattr(blas, "axpby", lambda *args: calls.append(1) or real_axpby(*args))
+    p = mg.tensor(_rand(3 * blas.VECTOR_MIN_SIZE, np.float32), requires_grad=True)
+    p.grad = mg.tensor(_rand(3 * blas.VECTOR_MIN_SIZE, np.float32, seed=1))
+    opt = getattr(mg.optim, name)([p], lr=0.01, momentum=0.9) if name in ("SGD", "RMSprop") else \
+        getattr(mg.optim, name)([p], lr=0.01)
+    opt.step()
+    opt.step()
+    assert bool(calls) == expect_mkl
 
 
 def test_mkl_is_not_loaded_by_importing_minigrad():

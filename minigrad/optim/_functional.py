@@ -13,16 +13,39 @@ def effective_grad(param, grad, out, weight_decay=0.0, maximize=False):
     is written into the scratch array `out` and returned, otherwise `grad` itself is.
     """
     if weight_decay != 0:
-        backend.array_module(out).multiply(param, weight_decay, out=out)
-        if maximize:
-            out -= grad
-        else:
-            out += grad
-        return out
+        return add_scaled(grad, weight_decay, param, out, sign=-1.0 if maximize else 1.0)
     if maximize:
         backend.array_module(out).negative(grad, out=out)
         return out
     return grad
+
+
+def add_scaled(x, alpha, y, out, sign=1.0):
+    """``out = sign*x + alpha*y``, as torch's ``x.add(y, alpha=alpha)`` (`sign` is 1 or -1,
+    which is exact); returns `out`.
+
+    Two ufunc passes, or two threaded MKL passes (a copy and an axpby) rounding the same.
+    """
+    vm = backend.vector_math(x, y, out)
+    if vm is not None:
+        vm.copy(x, out)
+        vm.axpby(alpha, y, sign, out)
+        return out
+    backend.array_module(out).multiply(y, alpha, out=out)
+    if sign == 1:
+        out += x
+    else:
+        out -= x
+    return out
+
+
+def scale_(x, factor):
+    """``x *= factor`` in place (one threaded MKL pass where it applies)."""
+    vm = backend.vector_math(x)
+    if vm is not None:
+        vm.scale(factor, x)
+    else:
+        x *= factor
 
 
 def axpby_(y, a, x, b, tmp):

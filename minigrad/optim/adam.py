@@ -4,7 +4,7 @@ Each update function states its rule in the docstring, in PyTorch's exact form (
 eps goes, how bias corrections are applied), and works in place on raw arrays.
 """
 from .. import backend
-from ._functional import add_ratio_, effective_grad, ema_square_, lerp_
+from ._functional import add_ratio_, effective_grad, ema_square_, lerp_, scale_
 from .optimizer import Optimizer, check_betas, check_common
 
 
@@ -17,7 +17,7 @@ def _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, *, lr, beta1
     """
     if decoupled:
         if weight_decay != 0:
-            param *= 1 - lr * weight_decay
+            scale_(param, 1 - lr * weight_decay)
         g = effective_grad(param, grad, work, 0.0, maximize)
     else:
         g = effective_grad(param, grad, work, weight_decay, maximize)

@@ -1,6 +1,6 @@
 """Lion: sign momentum, from "Symbolic Discovery of Optimization Algorithms" (Chen et al., 2023)."""
 from .. import backend
-from ._functional import effective_grad
+from ._functional import axpby_, effective_grad, scale_
 from .optimizer import Optimizer, check_betas, check_common
 
 
@@ -15,16 +15,14 @@ def lion_update(param, grad, exp_avg, scratch, *, lr, beta1, beta2, weight_decay
     tmp, blend, work = scratch
     g = effective_grad(param, grad, work, 0.0, maximize)
     if weight_decay != 0:
-        param *= 1 - lr * weight_decay
+        scale_(param, 1 - lr * weight_decay)
     xp.multiply(exp_avg, beta1, out=blend)
     xp.multiply(g, 1 - beta1, out=tmp)
     blend += tmp
     xp.sign(blend, out=blend)
     blend *= lr
     param -= blend
-    exp_avg *= beta2
-    xp.multiply(g, 1 - beta2, out=tmp)
-    exp_avg += tmp
+    axpby_(exp_avg, 1 - beta2, g, beta2, tmp)
 
 
 class Lion(Optimizer):

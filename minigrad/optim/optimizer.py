@@ -264,9 +264,9 @@ class Optimizer:
 
         `arrays` (the parameter's array first; None entries pass through) are updated in
         place; `scratch` is a tuple of `n_scratch` reusable work arrays. On the CPU, large
-        contiguous tensors are processed in cache-sized chunks (unless `chunked` is False,
-        for rules whose passes are multi-threaded MKL calls): the result is identical
-        (the rule is elementwise) and each NumPy pass runs from cache, not memory. A
+        contiguous tensors are processed in cache-sized chunks of NumPy passes (unless
+        `chunked` is False, for rules whose passes are multi-threaded MKL calls): the
+        result is the same (the rule is elementwise) and each pass runs from cache. A
         parameter with an `UpdateProbe` also gets its update measured, chunk by chunk.
         """
         first = arrays[0]
@@ -281,10 +281,11 @@ class Optimizer:
             return
         flat = [None if a is None else a.reshape(-1) for a in arrays]
         pool = tuple(b[:CHUNK] for b in self._scratch_pool(first, CHUNK, n_scratch)[:n_scratch])
-        for start in range(0, n, CHUNK):
-            stop = start + CHUNK
-            scratch = pool if stop <= n else tuple(b[: n - start] for b in pool)
-            fn(*[None if a is None else a[start:stop] for a in flat], scratch, **hyper)
+        with backend.ufuncs_only():
+            for start in range(0, n, CHUNK):
+                stop = start + CHUNK
+                scratch = pool if stop <= n else tuple(b[: n - start] for b in pool)
+                fn(*[None if a is None else a[start:stop] for a in flat], scratch, **hyper)
 
     def _scratch_pool(self, like, size, count):
         """`count` flat work arrays of at least `size` elements, reused across steps."""

@@ -1,6 +1,5 @@
 """Stochastic gradient descent with momentum, dampening and Nesterov momentum."""
-from .. import backend
-from ._functional import axpby_, effective_grad
+from ._functional import add_scaled, axpby_, effective_grad
 from .optimizer import Optimizer, check, check_common
 
 
@@ -14,7 +13,6 @@ def sgd_update(param, grad, buf, scratch, *, lr, momentum, dampening, nesterov, 
         d = g + momentum * b if nesterov else b  (d = g when momentum == 0)
         p = p - lr * d
     """
-    xp = backend.array_module(param)
     tmp, work = scratch
     g = effective_grad(param, grad, work, weight_decay, maximize)
     d = g
@@ -25,9 +23,7 @@ def sgd_update(param, grad, buf, scratch, *, lr, momentum, dampening, nesterov, 
             axpby_(buf, 1 - dampening, g, momentum, tmp)
         d = buf
         if nesterov:
-            xp.multiply(buf, momentum, out=tmp)
-            tmp += g
-            d = tmp
+            d = add_scaled(g, momentum, buf, tmp)
     axpby_(param, -lr, d, 1, tmp)
 
 
