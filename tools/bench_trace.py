@@ -7,7 +7,7 @@ train side by side, one traced, their steps alternating, so machine noise hits b
 alike; the medians of the per-step times are compared. Measured on the 2-vCPU dev VM,
 with the optimizer measuring each update and the new weights' norm in cache
 (optim.UpdateProbe): ~2.4-2.7 ms a step, whatever the BLAS: 23-24% of the step with
-NumPy's OpenBLAS, 36-37% of the faster step with MKL (the `mkl` extra). The cost is the
+NumPy's OpenBLAS, 36-41% of the faster step with MKL (the `mkl` extra). The cost is the
 norms' memory traffic (gradients, activations, output gradients, each read once more;
 the weights copied and compared at the update) and the Python hooks (~9% of the step).
 """
