@@ -210,16 +210,16 @@ def test_whole_arrays_for_rules_threaded_on_mkl_chunks_otherwise():
 
 
 @needs_mkl
-@pytest.mark.parametrize("name,expect_mkl", [("Adam", True), ("SGD", True), ("RMSprop", False), ("NAdam", False)])
-def test_chunked_updates_stay_in_numpy_and_whole_array_ones_use_mkl(monkeypatch, name, expect_mkl):
+@pytest.mark.parametrize("name,kwargs,expect_mkl", [("Adam", {}, True), ("SGD", {"momentum": 0.9}, True),
+                                                    ("RMSprop", {"momentum": 0.9}, False), ("NAdam", {}, False)])
+def test_chunked_updates_stay_in_numpy_and_whole_array_ones_use_mkl(monkeypatch, name, kwargs, expect_mkl):
     """Waking MKL's threads for each cache-sized chunk is slower than NumPy in cache."""
     calls = []
     real_axpby = blas.axpby
     monkeypatch.setattr(blas, "axpby", lambda *args: calls.append(1) or real_axpby(*args))
     p = mg.tensor(_rand(3 * blas.VECTOR_MIN_SIZE, np.float32), requires_grad=True)
     p.grad = mg.tensor(_rand(3 * blas.VECTOR_MIN_SIZE, np.float32, seed=1))
-    opt = getattr(mg.optim, name)([p], lr=0.01, momentum=0.9) if name in ("SGD", "RMSprop") else \
-        getattr(mg.optim, name)([p], lr=0.01)
+    opt = getattr(mg.optim, name)([p], lr=0.01, **kwargs)
     opt.step()
     opt.step()
     assert bool(calls) == expect_mkl

@@ -23,8 +23,8 @@ Two ways to measure ``||w_next - w||^2``: the elementwise optimizers (SGD, Adam,
 measure it themselves while they update each cache-sized chunk (an
 ``optim.UpdateProbe`` per parameter asks them to), which saves copying and re-reading
 all weights every step; they also take the norm of the new weights, so the next pass
-need not read them again for `weight_norm`. Their report is used when the version counter shows that
-their update was the only change since the forward pass. Otherwise (LBFGS, a manual
+need not read them again for `weight_norm`. Their report is used when the version
+counter shows that their update was the only change since the forward pass. Otherwise (LBFGS, a manual
 ``p -= lr * g``, a change after the step) the weights snapshotted at the forward pass
 are compared. A parameter whose last update was fully reported is not snapshotted, so
 if it is then changed some other way the ratio of that one step is NaN (unknown) and
