@@ -64,12 +64,12 @@ def descend(name, kwargs, f, start, steps, device):
         loss.backward()
         return loss
 
-    path, losses = [p.data.copy()], []
+    path, losses = [p.array.copy()], []
     for _ in range(steps):
-        losses.append(closure().detach().data)
+        losses.append(closure().detach().array)
         opt.step(closure) if name == "LBFGS" else opt.step()
-        path.append(p.data.copy())
-    losses.append(f(p).detach().data)
+        path.append(p.array.copy())
+    losses.append(f(p).detach().array)
     to_host = mg.backend.to_host
     return to_host(p.xp.stack(path)), to_host(p.xp.stack(losses))
 

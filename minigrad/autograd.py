@@ -167,7 +167,7 @@ def _unwrap(cls, args):
     first = None
     for a in args:
         if isinstance(a, Tensor):
-            data = a.data
+            data = a.array
             if first is None:
                 first = data
             elif type(data) is not type(first) or (type(first) is not _ndarray and data.device != first.device):
@@ -183,7 +183,7 @@ def _unwrap(cls, args):
 
 def _anomaly_forward(node, args, out):
     node._created_at = traceback.format_stack()[-9:-3]
-    node._input_meta = tuple((a.shape, a.dtype, backend.device_of(a.data)) for a in args if isinstance(a, Tensor))
+    node._input_meta = tuple((a.shape, a.dtype, backend.device_of(a.array)) for a in args if isinstance(a, Tensor))
     node.shape, node.dtype = out.shape, out.dtype
     _check_finite(node, (out,), "forward")
 
@@ -244,21 +244,21 @@ class Function:
         try:
             if n == 1:
                 x = args[0]
-                out = node.forward(x.data, **kwargs)
+                out = node.forward(x.array, **kwargs)
                 requires = x.requires_grad
             elif n == 2:
                 a, b = args
                 ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
                 if ta and tb:
-                    if type(a.data) is not type(b.data) or (type(a.data) is not _ndarray and a.data.device != b.data.device):
+                    if type(a.array) is not type(b.array) or (type(a.array) is not _ndarray and a.array.device != b.array.device):
                         _unwrap(cls, args)  # raises the device error
-                    out = node.forward(a.data, b.data, **kwargs)
+                    out = node.forward(a.array, b.array, **kwargs)
                     requires = a.requires_grad or b.requires_grad
                 elif ta:
-                    out = node.forward(a.data, b, **kwargs)
+                    out = node.forward(a.array, b, **kwargs)
                     requires = a.requires_grad
                 else:
-                    out = node.forward(a, b.data, **kwargs)
+                    out = node.forward(a, b.array, **kwargs)
                     requires = b.requires_grad
             else:
                 out = node.forward(*_unwrap(cls, args), **kwargs)
@@ -395,7 +395,7 @@ def _run_hooks(hooks, grad_array):
         new = hook(g)
         if new is not None:
             g = new if isinstance(new, Tensor) else Tensor._make(new, False, None)
-    return g.data
+    return g.array
 
 
 def _accumulate_leaf(leaf, grad, incoming):
@@ -408,7 +408,7 @@ def _accumulate_leaf(leaf, grad, incoming):
             grad = grad.copy()
         leaf.grad = Tensor._make(grad, False, None)
     else:
-        leaf.grad.data += grad
+        leaf.grad.array += grad
 
 
 def backward(root, gradient=None, retain_graph=False):
@@ -420,14 +420,14 @@ def backward(root, gradient=None, retain_graph=False):
         )
     xp = root.xp
     if gradient is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, but this "
                 f"tensor has shape {tuple(root.shape)}; pass gradient= of that shape"
             )
         grad = xp.ones(root.shape, dtype=root.dtype)
     else:
-        grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=root.dtype)
+        grad = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=root.dtype)
         if grad.shape != root.shape:
             raise RuntimeError(
                 f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
@@ -506,7 +506,7 @@ def _before_node_backward(node, g):
             if t.grad is None:
                 t.grad = Tensor._make(g.copy(), False, None)
             else:
-                t.grad.data += g
+                t.grad.array += g
     return g
 
 

@@ -60,8 +60,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     if dtype is None:
         dtype = backend.bool_ if isinstance(fill_value, bool) else backend.int64 if isinstance(fill_value, int) else None
     t = _filled("empty", (tuple(size) if isinstance(size, (tuple, list)) else (size,)), dtype, device, False, "full")
-    t.data.fill(fill_value)
-    return _finish(t.data, requires_grad)
+    t.array.fill(fill_value)
+    return _finish(t.array, requires_grad)
 
 
 def _like(input, dtype, device):

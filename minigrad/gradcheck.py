@@ -33,7 +33,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     def projected(*args):
         total = 0.0
         for o, w in zip([o for o in _as_tuple(fn(*args)) if isinstance(o, Tensor) and o.dtype.kind == "f"], weights):
-            total += float((o.data * w).sum())
+            total += float((o.array * w).sum())
         return total
 
     for t in targets:
@@ -49,17 +49,17 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     loss.backward()
 
     for k, t in enumerate(targets):
-        analytic = backend.to_host(t.grad.data if t.grad is not None else t.xp.zeros(t.shape)).reshape(-1)
-        numeric = backend.np.zeros(t.data.size)
+        analytic = backend.to_host(t.grad.array if t.grad is not None else t.xp.zeros(t.shape)).reshape(-1)
+        numeric = backend.np.zeros(t.array.size)
         # nudge elements in place by multi-index: reshape(-1) of a non-contiguous input
         # would be a copy, and nudging it would leave the input untouched
         for i, idx in enumerate(backend.np.ndindex(*t.shape)):
-            orig = t.data[idx].item()
-            t.data[idx] = orig + eps
+            orig = t.array[idx].item()
+            t.array[idx] = orig + eps
             plus = projected(*inputs)
-            t.data[idx] = orig - eps
+            t.array[idx] = orig - eps
             minus = projected(*inputs)
-            t.data[idx] = orig
+            t.array[idx] = orig
             numeric[i] = (plus - minus) / (2 * eps)
         err = backend.np.abs(analytic - numeric)
         bad = err > atol + rtol * backend.np.abs(numeric)

@@ -1,8 +1,8 @@
 """`Tensor`: an n-d array on a device, plus the links autograd needs.
 
-A tensor holds its backend array in ``.data`` (a NumPy array on the CPU, a CuPy array on
-a GPU), its gradient in ``.grad``, and, when an op made it while grad mode was on, the
-node that made it in ``.grad_fn``. The differentiable operations (``+``, ``exp``,
+A tensor holds its backend array in ``.array`` (a NumPy array on the CPU, a CuPy array
+on a GPU; ``.data`` is PyTorch's detached Tensor view of it), its gradient in ``.grad``,
+and, when an op made it while grad mode was on, the node that made it in ``.grad_fn``. The differentiable operations (``+``, ``exp``,
 ``sum``, ``reshape``, ``@``, ...) live in ``minigrad.ops`` and are installed as methods
 when the package is imported; this file keeps construction, conversion, device and dtype
 moves, ``backward`` and the in-place updates that are allowed only where autograd is not
@@ -16,7 +16,7 @@ from . import autograd, backend
 def _infer_array(data, dtype, device):
     """A backend array from any supported data, following torch.tensor's dtype rules."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data.array
         if device is None:
             device = backend.device_of(arr)
         arr = backend.to_device(arr, device)
@@ -64,14 +64,14 @@ def _list_dtype(items):
 class Tensor:
     """An n-dimensional array with reverse-mode autograd (see ``mg.tensor``)."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "name", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "name", "__weakref__")
     # make `x == y` elementwise (as torch) without making tensors unhashable
     __hash__ = object.__hash__
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not numpy's loop
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         dtype = backend.to_dtype(dtype)
-        self.data = _infer_array(data, dtype, device)
+        self.array = _infer_array(data, dtype, device)
         self.grad = None
         self.grad_fn = None
         self._vc = [0]
@@ -85,7 +85,7 @@ class Tensor:
     def _make(cls, data, requires_grad, grad_fn):
         """Fast internal constructor: wraps an existing backend array, no checks."""
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t.grad = None
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
@@ -96,25 +96,42 @@ class Tensor:
 
     # ---------------------------------------------------------------- attributes
     @property
+    def data(self) -> "Tensor":
+        """A Tensor sharing this one's storage, cut from autograd (PyTorch's ``.data``).
+
+        It never requires grad, and autograd does not see its in-place changes: the
+        classic manual update ``p.data -= lr * p.grad`` changes ``p`` without recording
+        anything. ``p.data = t`` replaces the storage with ``t``'s. For the raw NumPy or
+        CuPy array use ``.array``.
+        """
+        return Tensor._make(self.array, False, None)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: assigned data must be a Tensor, got {type(value).__name__}")
+        self.array = value.array
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def xp(self):
         """The array module (numpy or cupy) that computes on this tensor's data."""
-        return backend.array_module(self.data)
+        return backend.array_module(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -125,22 +142,22 @@ class Tensor:
         return self.device != "cpu"
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def size(self, dim=None):
         """The shape as a tuple, or the length of one dimension."""
         if dim is None:
-            return tuple(self.data.shape)
-        return self.data.shape[self._dim(dim)]
+            return tuple(self.array.shape)
+        return self.array.shape[self._dim(dim)]
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self.array.itemsize
 
     def _dim(self, dim):
-        n = self.data.ndim
+        n = self.array.ndim
         if not -max(n, 1) <= dim < max(n, 1):
             raise IndexError(f"dim {dim} is out of range for a tensor with {n} dimensions")
         return dim % max(n, 1)
@@ -156,7 +173,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut from the graph."""
-        t = Tensor._make(self.data, False, None)
+        t = Tensor._make(self.array, False, None)
         t._vc = self._vc
         return t
 
@@ -167,7 +184,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Start (or stop) recording operations on this leaf for autograd."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad: only floating point tensors can require gradients, got {self.dtype}"
             )
@@ -199,31 +216,31 @@ class Tensor:
     # ---------------------------------------------------------------- conversion
     def numpy(self):
         """The values as a NumPy array (shares memory on the CPU, as torch; copies from a GPU)."""
-        return backend.to_host(self.data)
+        return backend.to_host(self.array)
 
     def item(self):
         """The single value as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, this one has shape {tuple(self.shape)}")
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return backend.to_host(self.data).tolist()
+        return backend.to_host(self.array).tolist()
 
     def __array__(self, dtype=None, copy=None):
         if self.device != "cpu":
             raise TypeError(
                 f"can't convert a {self.device} tensor to a NumPy array; call .cpu() first"
             )
-        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        arr = self.array if dtype is None else self.array.astype(dtype, copy=False)
         # np.array(t) asks for copy=True: hand out our own buffer only when allowed
-        return arr.copy() if copy and arr is self.data else arr
+        return arr.copy() if copy and arr is self.array else arr
 
     def __dlpack__(self, *args, **kwargs):
-        return self.data.__dlpack__(*args, **kwargs)
+        return self.array.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
-        return self.data.__dlpack_device__()
+        return self.array.__dlpack_device__()
 
     def __float__(self):
         return float(self.item())
@@ -232,29 +249,29 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"bool value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"bool value of a tensor with {self.array.size} elements is ambiguous; use .any() or .all()"
             )
         return bool(self.item())
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __repr__(self):
-        host = backend.to_host(self.data)
+        host = backend.to_host(self.array)
         body = backend.np.array2string(host, separator=", ", precision=4, prefix="tensor(")
         extra = []
         if self.device != "cpu":
@@ -303,7 +320,7 @@ class Tensor:
 
     def type(self, dtype) -> "Tensor":
         dtype = backend.to_dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self.array.dtype:
             return self
         from .ops.elementwise import Cast
 
@@ -339,28 +356,28 @@ class Tensor:
         self._vc[0] += 1
 
     def _operand(self, other):
-        data = other.data if isinstance(other, Tensor) else other
+        data = other.array if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and backend.device_of(data) != self.device:
             raise RuntimeError(f"in-place op: tensors on {self.device} and {other.device}")
         return data
 
     def zero_(self):
         self._inplace("zero_")
-        self.data.fill(0)
+        self.array.fill(0)
         return self
 
     def fill_(self, value):
         self._inplace("fill_")
-        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        self.array.fill(value.item() if isinstance(value, Tensor) else value)
         return self
 
     def copy_(self, src):
         """Copy `src`'s values into this tensor (broadcasting, across devices and dtypes)."""
         self._inplace("copy_")
-        data = src.data if isinstance(src, Tensor) else src
+        data = src.array if isinstance(src, Tensor) else src
         data = backend.to_device(backend.np.asarray(data) if not hasattr(data, "shape") else data, self.device)
         try:
-            self.xp.copyto(self.data, data, casting="unsafe")
+            self.xp.copyto(self.array, data, casting="unsafe")
         except ValueError:
             raise ValueError(f"copy_: cannot copy shape {tuple(data.shape)} into shape {tuple(self.shape)}") from None
         return self
@@ -370,7 +387,7 @@ class Tensor:
         o = self._operand(other)
         if alpha != 1:
             o = o * alpha
-        self.data += o
+        self.array += o
         return self
 
     def sub_(self, other, alpha=1):
@@ -378,39 +395,39 @@ class Tensor:
 
     def mul_(self, other):
         self._inplace("mul_")
-        self.data *= self._operand(other)
+        self.array *= self._operand(other)
         return self
 
     def div_(self, other):
         self._inplace("div_")
-        self.data /= self._operand(other)
+        self.array /= self._operand(other)
         return self
 
     def clamp_(self, min=None, max=None):
         self._inplace("clamp_")
-        self.xp.clip(self.data, min, max, out=self.data)
+        self.xp.clip(self.array, min, max, out=self.array)
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill with samples from U(a, b) drawn from `generator` (or the default one)."""
         self._inplace("uniform_")
         gen = generator or backend.default_generator(self.device)
-        self.data[...] = gen.uniform(self.shape, self.dtype, a, b)
+        self.array[...] = gen.uniform(self.shape, self.dtype, a, b)
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         """Fill with samples from N(mean, std^2) drawn from `generator` (or the default)."""
         self._inplace("normal_")
         gen = generator or backend.default_generator(self.device)
-        self.data[...] = gen.normal(self.shape, self.dtype, mean, std)
+        self.array[...] = gen.normal(self.shape, self.dtype, mean, std)
         return self
 
     def __setitem__(self, index, value):
         self._inplace("__setitem__")
         from .ops.shape import normalize_index
 
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[normalize_index(index, self.xp)] = value
+        value = value.array if isinstance(value, Tensor) else value
+        self.array[normalize_index(index, self.xp)] = value
 
     # `x += y` is in place, as in torch; on a non-leaf inside the graph it falls back to
     # `x = x + y`, which gives the same values and a correct gradient (torch would record

@@ -177,7 +177,7 @@ def test_optimizers_on_a_parameter_large_enough_for_mkl_agree_with_numpy(device,
         opt = getattr(mg.optim, name)([p], **kwargs)
         probe = UpdateProbe(p) if traced else None
         if traced:
-            update_probes[id(p.data)] = probe
+            update_probes[id(p.array)] = probe
         try:
             for k in range(4):
                 p.grad = mg.tensor(_rand(n, dtype, seed=10 + k), device=device)

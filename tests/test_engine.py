@@ -68,7 +68,7 @@ def test_backward_on_a_leaf_uses_the_seed_as_its_gradient(device):
     x = leaf([1.0, 2.0], device)
     seed = mg.tensor([5.0, 6.0], dtype=mg.float64, device=device)
     x.backward(seed)
-    seed.data[...] = 0  # the stored gradient must not alias the seed
+    seed.array[...] = 0  # the stored gradient must not alias the seed
     np.testing.assert_array_equal(to_np(x.grad), [5.0, 6.0])
 
 
@@ -99,7 +99,7 @@ def test_graph_is_freed_by_reference_counting_after_backward(device):
     try:
         x = leaf(np.ones(4), device)
         h = (x * 3).exp()
-        node_ref, data_ref = weakref.ref(h.grad_fn), weakref.ref(h.data)
+        node_ref, data_ref = weakref.ref(h.grad_fn), weakref.ref(h.array)
         loss = (h * h).sum()
         loss.backward()
         del h, loss

@@ -32,7 +32,7 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad():
 
 def test_parameter_shares_the_tensors_array():
     t = mg.randn(3)
-    assert nn.Parameter(t).data is t.data
+    assert nn.Parameter(t).array is t.array
 
 
 def test_parameter_gets_gradients_and_ops_return_plain_tensors():
@@ -275,7 +275,7 @@ def test_state_dict_round_trip_restores_the_outputs():
 def test_state_dict_tensors_share_memory_and_are_detached():
     m = nn.Linear(2, 2)
     w = m.state_dict()["weight"]
-    assert w.data is m.weight.data and not w.requires_grad
+    assert w.array is m.weight.array and not w.requires_grad
     assert m.state_dict(keep_vars=True)["weight"] is m.weight
 
 
@@ -348,7 +348,7 @@ def test_deepcopy_gives_an_independent_model():
 
     m = small_net()
     c = copy.deepcopy(m)
-    assert isinstance(c[0].weight, nn.Parameter) and c[0].weight.data is not m[0].weight.data
+    assert isinstance(c[0].weight, nn.Parameter) and c[0].weight.array is not m[0].weight.array
     np.testing.assert_array_equal(c[0].weight.numpy(), m[0].weight.numpy())
     with mg.no_grad():
         c[0].weight.fill_(0)

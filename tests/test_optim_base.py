@@ -310,7 +310,7 @@ def test_lbfgs_resume_gives_the_identical_trajectory(device):
     for _ in range(2):
         opt.step(closure)
     w2, opt2, closure2 = make()
-    w2.data[...] = w.data
+    w2.array[...] = w.array
     opt2.load_state_dict(copy.deepcopy(opt.state_dict()))
     for _ in range(2):
         opt2.step(closure2)

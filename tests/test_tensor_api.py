@@ -92,7 +92,7 @@ def test_tensor_copies_its_data(device):
     array[0] = 9.0
     assert to_np(t).tolist() == [1.0, 2.0]
     u = mg.tensor(t)
-    u.data[1] = 7.0
+    u.array[1] = 7.0
     assert to_np(t).tolist() == [1.0, 2.0]
 
 
@@ -154,7 +154,7 @@ def test_attributes(device):
     x = mg.tensor([[1.0, 2.0, 3.0]], device=device, requires_grad=True)
     assert x.shape == (1, 3) and x.ndim == 2 and x.dtype == mg.float32
     assert x.device == device and x.requires_grad and x.is_leaf and x.grad is None
-    assert type(x.data).__name__ == "ndarray"
+    assert type(x.array).__name__ == "ndarray"
     assert x.T.shape == (3, 1) and mg.ones(2, 3, 4).T.shape == (4, 3, 2)
 
 
@@ -180,7 +180,7 @@ def test_grad_is_assignable(device):
 
 def test_data_is_assignable_without_touching_the_graph(device):
     x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
-    x.data = x.data * 3
+    x.array = x.array * 3
     assert to_np(x).tolist() == [3.0, 6.0] and x.is_leaf and x.requires_grad
 
 
@@ -280,7 +280,7 @@ def test_uniform_and_normal_fill_in_place_reproducibly(device):
 def test_np_asarray_of_a_cpu_tensor_shares_memory():
     x = mg.tensor([1.0, 2.0])
     a = np.asarray(x)
-    assert np.shares_memory(a, x.data) and a.dtype == np.float32
+    assert np.shares_memory(a, x.array) and a.dtype == np.float32
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
     assert (np.array([1.0, 1.0]) * x).__class__ is mg.Tensor  # tensor wins over ndarray
 
@@ -297,7 +297,7 @@ def test_from_numpy_shares_memory_and_keeps_dtype():
     t = mg.from_numpy(a)
     assert t.dtype == mg.int32
     a[0] = 10
-    t.data[1] = 20
+    t.array[1] = 20
     assert t.tolist()[:2] == [10, 20] and a[1] == 20
     with pytest.raises(TypeError, match="numpy.ndarray"):
         mg.from_numpy([1, 2])
@@ -317,9 +317,9 @@ def test_dlpack_round_trip_with_torch_shares_memory(torch):
 def test_dlpack_round_trip_with_numpy_shares_memory():
     x = mg.tensor([1.0, 2.0])
     a = np.from_dlpack(x)
-    assert np.shares_memory(a, x.data)
+    assert np.shares_memory(a, x.array)
     b = np.arange(3.0)
-    assert np.shares_memory(mg.from_dlpack(b).data, b)
+    assert np.shares_memory(mg.from_dlpack(b).array, b)
 
 
 def test_repr_reads_like_torch():
@@ -494,7 +494,7 @@ def test_gradcheck_reports_the_worst_element_of_a_wrong_gradient(device):
 
 def test_gradcheck_nudges_non_contiguous_inputs_in_place():
     x = mg.from_numpy(np.arange(6.0).reshape(3, 2).T).requires_grad_()
-    assert not x.data.flags.c_contiguous
+    assert not x.array.flags.c_contiguous
     assert mg.gradcheck(lambda t: (t * t).sum(0), [x])
     np.testing.assert_array_equal(to_np(x), np.arange(6.0).reshape(3, 2).T)
 

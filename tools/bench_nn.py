@@ -44,13 +44,13 @@ def _mg_sgd_momentum(params, lr=0.01, momentum=0.9):
     def update():
         with mg.no_grad():
             for i, p in enumerate(params):
-                g = p.grad.data
+                g = p.grad.array
                 if bufs[i] is None:
                     bufs[i] = g.copy()
                 else:
                     bufs[i] *= momentum
                     bufs[i] += g
-                p.data -= lr * bufs[i]
+                p.array -= lr * bufs[i]
                 p._vc[0] += 1
                 p.grad = None
 

@@ -54,7 +54,7 @@ def run_trace_bench(depth=20, width=256, batch=128, steps=200, device="cpu", act
 
     def sync(model):  # on a GPU, wait for the step's kernels before stopping the clock
         if device != "cpu":
-            mg.backend.to_host(model[0].weight.data[:1, :1])
+            mg.backend.to_host(model[0].weight.array[:1, :1])
 
     times = ([], [])
     runs[1][2].attach()

@@ -22,7 +22,7 @@ def _is_array(x) -> bool:
 def host_array(x, dtype=None):
     """A NumPy array from a Tensor, NumPy/CuPy array or nested sequence."""
     if isinstance(x, Tensor):
-        x = x.data
+        x = x.array
     if hasattr(x, "__cuda_array_interface__"):
         x = backend.to_host(x)
     return np.asarray(x, dtype=dtype)
@@ -62,7 +62,7 @@ def default_collate(batch):
         devices = {b.device for b in batch}
         if len(devices) > 1:
             raise RuntimeError(f"default_collate: tensors of one batch live on different devices {sorted(devices)}")
-        return _stack([b.data for b in batch], "tensors")
+        return _stack([b.array for b in batch], "tensors")
     if _is_array(elem) or isinstance(elem, np.generic):
         if getattr(elem, "dtype", None) is not None and elem.dtype.kind in "OUS":
             return list(batch)
@@ -126,7 +126,7 @@ def concat_batches(pieces):
     if isinstance(first, Tensor):
         xp = first.xp
         with backend.on_device(first.device):
-            return _wrap(xp.concatenate([p.data for p in pieces]))
+            return _wrap(xp.concatenate([p.array for p in pieces]))
     if isinstance(first, Mapping):
         return {key: concat_batches([p[key] for p in pieces]) for key in first}
     if isinstance(first, (tuple, list)):
@@ -142,7 +142,7 @@ def index_batch(batch, index):
 
     def take(t):
         idx = index if t.device == "cpu" else backend.to_device(index, t.device)
-        return _wrap(t.data[idx])
+        return _wrap(t.array[idx])
 
     return map_batch(take, batch)
 

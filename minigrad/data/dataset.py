@@ -87,7 +87,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index):
-        return tuple(Tensor._make(backend.as_array(t.data[index]), False, None) for t in self.tensors)
+        return tuple(Tensor._make(backend.as_array(t.array[index]), False, None) for t in self.tensors)
 
     def __getitems__(self, indices):
         # The DataLoader's fast path: one fancy index per array, for the whole batch.

@@ -45,7 +45,7 @@ class Transform:
 
     def __call__(self, x):
         if isinstance(x, Tensor):
-            return Tensor._make(backend.as_array(self.apply(x.data)), False, None)
+            return Tensor._make(backend.as_array(self.apply(x.array)), False, None)
         if not hasattr(x, "__cuda_array_interface__"):
             x = np.asarray(x)
         return self.apply(x)

@@ -63,7 +63,7 @@ def _constant(t, input, name, op):
         t = Tensor(t, device=input.device)
     if t.device != input.device:
         raise RuntimeError(f"{op}: {name} is on {t.device} but input is on {input.device}")
-    return t.data.astype(input.dtype, copy=False)
+    return t.array.astype(input.dtype, copy=False)
 
 
 def _as_target(input, target, op):
@@ -188,19 +188,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     param_shape = (1, c) + (1,) * (input.ndim - 2)
     common = dict(axes=axes, reduce_axes=axes, param_shape=param_shape, eps=eps)
     if training:
-        if input.data.size // max(c, 1) <= 1:
+        if input.array.size // max(c, 1) <= 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
             )
         running = None
         if running_mean is not None and running_var is not None:
-            running = (running_mean.data, running_var.data, momentum)
+            running = (running_mean.array, running_var.array, momentum)
             running_mean._vc[0] += 1
             running_var._vc[0] += 1
         return Normalize.apply(input, weight, bias, running=running, **common)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var must be given when training=False")
-    return Normalize.apply(input, weight, bias, mean=running_mean.data, var=running_var.data, **common)
+    return Normalize.apply(input, weight, bias, mean=running_mean.array, var=running_var.array, **common)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -285,7 +285,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _check_reduction(reduction, "binary_cross_entropy")
     target = _float_target(input, target, "binary_cross_entropy")
     _same_shape(input, target, "binary_cross_entropy")
-    x = input.data
+    x = input.array
     if input.numel() and bool(((x < 0) | (x > 1)).any()):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
     w = _constant(weight, input, "weight", "binary_cross_entropy")
@@ -331,7 +331,7 @@ def _class_nll(input, target, weight, ignore_index, reduction, label_smoothing, 
     w = _constant(weight, input, "weight", op)
     if w is not None and w.shape != (c,):
         raise ValueError(f"{op}: weight should have shape ({c},), one per class, got {tuple(w.shape)}")
-    t = target.data.reshape(-1)
+    t = target.array.reshape(-1)
     x2, out_shape = _class_last(input, op)
     loss = ClassNLL.apply(
         x2, target=t, weight=w, ignore_index=ignore_index, reduction=reduction,

@@ -94,7 +94,7 @@ def eye_(tensor):
     with no_grad():
         tensor.zero_()
         diag = tensor.xp.arange(min(tensor.shape))
-        tensor.data[diag, diag] = 1
+        tensor.array[diag, diag] = 1
     return tensor
 
 
@@ -154,7 +154,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = normal_(_empty_like(tensor, (rows, cols)), 0.0, 1.0, generator).data
+    flat = normal_(_empty_like(tensor, (rows, cols)), 0.0, 1.0, generator).array
     xp = tensor.xp
     if rows < cols:
         flat = flat.T
@@ -163,7 +163,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     if rows < cols:
         q = q.T
     with no_grad():
-        tensor.data[...] = (q * gain).reshape(tensor.shape).astype(tensor.dtype, copy=False)
+        tensor.array[...] = (q * gain).reshape(tensor.shape).astype(tensor.dtype, copy=False)
         tensor._vc[0] += 1
     return tensor
 
@@ -178,13 +178,13 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     with no_grad():
         normal_(tensor, mean, std, generator)
         xp = tensor.xp
-        data = tensor.data
+        data = tensor.array
         for _ in range(1000):
             bad = (data < a) | (data > b)
             if not bool(bad.any()):
                 break
             redraw = _empty_like(tensor, tensor.shape)
             normal_(redraw, mean, std, generator)
-            xp.copyto(data, redraw.data, where=bad)
+            xp.copyto(data, redraw.array, where=bad)
         xp.clip(data, a, b, out=data)
     return tensor

@@ -34,8 +34,8 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = Tensor([])
-        arr = data.data if isinstance(data, Tensor) else Tensor(data).data
-        self.data = arr
+        arr = data.array if isinstance(data, Tensor) else Tensor(data).array
+        self.array = arr
         self.grad = None
         self.grad_fn = None
         self._vc = data._vc if isinstance(data, Tensor) else [0]
@@ -367,12 +367,12 @@ class Module:
             for t in itertools.chain(m._parameters.values(), m._buffers.values()):
                 if t is None:
                     continue
-                new = fn(t.data)
-                if new is not t.data:
-                    t.data = new
+                new = fn(t.array)
+                if new is not t.array:
+                    t.array = new
                     t._vc[0] += 1
                 if t.grad is not None:
-                    t.grad.data = fn(t.grad.data)
+                    t.grad.array = fn(t.grad.array)
         return self
 
     def to(self, *args, **kwargs) -> "Module":
@@ -484,7 +484,7 @@ class Module:
             for key, value in arrays.items():
                 target = own[key]
                 value = backend.to_device(value, target.device)
-                target.xp.copyto(target.data, value, casting="unsafe")
+                target.xp.copyto(target.array, value, casting="unsafe")
                 target._vc[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 
@@ -513,11 +513,11 @@ class Module:
 def _to_host_or_device_array(value, key):
     """A backend array from a state-dict value (minigrad tensor, array or torch tensor)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         return value.detach().cpu().numpy()
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return value
     if isinstance(value, (int, float, bool)):
-        return Tensor(value).data
+        return Tensor(value).array
     raise TypeError(f"load_state_dict: value for {key!r} is a {type(value).__name__}, expected a tensor or an array")

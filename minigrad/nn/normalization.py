@@ -54,9 +54,9 @@ class BatchNorm1d(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data.fill(0)
-            self.running_var.data.fill(1)
-            self.num_batches_tracked.data.fill(0)
+            self.running_mean.array.fill(0)
+            self.running_var.array.fill(1)
+            self.num_batches_tracked.array.fill(0)
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -74,10 +74,10 @@ class BatchNorm1d(Module):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:
                 # the cumulative average needs the count on the host (as in PyTorch)
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked.array)
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
         return F.batch_norm(

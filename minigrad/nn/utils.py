@@ -31,7 +31,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     `error_if_nonfinite`, a NaN/Inf total norm raises instead of scaling by it.
     """
     params = _param_list(parameters)
-    grads = [p.grad.data for p in params if p.grad is not None]
+    grads = [p.grad.array for p in params if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
         return Tensor(0.0)
@@ -58,7 +58,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _param_list(parameters):
         if p.grad is not None:
-            p.grad.xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            p.grad.xp.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
 def parameters_to_vector(parameters):
@@ -87,7 +87,7 @@ def vector_to_parameters(vec, parameters):
             if p.device != vec.device:
                 raise RuntimeError(f"vector_to_parameters: vec is on {vec.device} but a parameter is on {p.device}")
             n = p.numel()
-            p.data[...] = vec.data[pointer:pointer + n].reshape(p.shape)
+            p.array[...] = vec.array[pointer:pointer + n].reshape(p.shape)
             p._vc[0] += 1
             pointer += n
 
@@ -103,5 +103,5 @@ def zero_grad_(parameters, set_to_none: bool = True) -> None:
         if set_to_none:
             p.grad = None
         else:
-            p.grad.data.fill(0)
+            p.grad.array.fill(0)
             p.grad._vc[0] += 1

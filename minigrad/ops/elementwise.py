@@ -18,14 +18,14 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 def _promote(a: Tensor, b: Tensor):
     """Cast two tensors to their PyTorch result dtype (0-d tensors don't widen n-d ones)."""
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a.array.dtype, b.array.dtype
     if da == db:
         return a, b
     # torch's categories are bool < integer < float: a 0-d int is not a bool's equal
     same_category = _CATEGORY.get(da.kind) == _CATEGORY.get(db.kind)
-    if a.data.ndim == 0 and b.data.ndim > 0 and same_category:
+    if a.array.ndim == 0 and b.array.ndim > 0 and same_category:
         return a.type(db), b
-    if b.data.ndim == 0 and a.data.ndim > 0 and same_category:
+    if b.array.ndim == 0 and a.array.ndim > 0 and same_category:
         return a, b.type(da)
     dt = backend.promote_types(da, db)
     return a.type(dt), b.type(dt)
@@ -39,14 +39,14 @@ def operands(a, b):
     """
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            return (a, b) if a.data.dtype is b.data.dtype else _promote(a, b)
-        if b.__class__ is float and a.data.dtype.kind == "f":  # the common `x * 0.5`
+            return (a, b) if a.array.dtype is b.array.dtype else _promote(a, b)
+        if b.__class__ is float and a.array.dtype.kind == "f":  # the common `x * 0.5`
             return a, b
     t, s, t_first = (a, b, True) if isinstance(a, Tensor) else (b, a, False)
     if isinstance(s, _PY_SCALARS):
-        if isinstance(s, float) and t.data.dtype.kind in "iub":
+        if isinstance(s, float) and t.array.dtype.kind in "iub":
             t = t.type(backend.get_default_dtype())
-        elif isinstance(s, int) and not isinstance(s, bool) and t.data.dtype.kind == "b":
+        elif isinstance(s, int) and not isinstance(s, bool) and t.array.dtype.kind == "b":
             t = t.type(backend.int64)
         return (t, s) if t_first else (s, t)
     if hasattr(s, "__array_interface__") or hasattr(s, "shape") or isinstance(s, (list, tuple)):
@@ -59,7 +59,7 @@ def _float_operands(a, b):
     """Like `operands`, but integer results of true division become float (as torch)."""
     a, b = operands(a, b)
     t = a if isinstance(a, Tensor) else b
-    if t.data.dtype.kind in "iub":
+    if t.array.dtype.kind in "iub":
         f = backend.get_default_dtype()
         a = a.type(f) if isinstance(a, Tensor) else a
         b = b.type(f) if isinstance(b, Tensor) else b
@@ -68,7 +68,7 @@ def _float_operands(a, b):
 
 def _float_input(x: Tensor) -> Tensor:
     """Unary maths on integers returns the default float dtype, as in torch."""
-    return x if x.data.dtype.kind == "f" else x.type(backend.get_default_dtype())
+    return x if x.array.dtype.kind == "f" else x.type(backend.get_default_dtype())
 
 
 # ---------------------------------------------------------------------------- arithmetic
@@ -389,7 +389,7 @@ def sub(a, b):
     ta, tb = operands(a, b)
     # As torch, refuse `-` on bools (usually meant as `~mask`). Only a cast can hide a
     # bool operand; bool - bool reaches NumPy, which raises a TypeError of its own.
-    if (ta is not a or tb is not b) and any(isinstance(x, Tensor) and x.data.dtype.kind == "b" for x in (a, b)):
+    if (ta is not a or tb is not b) and any(isinstance(x, Tensor) and x.array.dtype.kind == "b" for x in (a, b)):
         raise TypeError("sub: subtracting a bool tensor is not supported; use ~ or logical_not() to invert a mask")
     return Sub.apply(ta, tb)
 
@@ -406,9 +406,9 @@ def div(a, b):
 
 def pow(a, b):
     if isinstance(a, Tensor) and isinstance(b, _PY_SCALARS) and not isinstance(b, bool):
-        if isinstance(b, float) and a.data.dtype.kind in "iub":
+        if isinstance(b, float) and a.array.dtype.kind in "iub":
             a = a.type(backend.get_default_dtype())
-        elif b < 0 and a.data.dtype.kind in "iub":
+        elif b < 0 and a.array.dtype.kind in "iub":
             raise RuntimeError(f"pow: integers to negative integer powers are not allowed ({a.dtype} ** {b})")
         return PowScalar.apply(a, b)
     a, b = operands(a, b)
@@ -463,7 +463,7 @@ def clamp(x, min=None, max=None):
     """Limit values to [min, max] (either bound may be None)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if x.data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+    if x.array.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         x = x.type(backend.get_default_dtype())  # as torch: int.clamp(0.5) is float32
     return Clamp.apply(x, min=min, max=max)
 
@@ -493,7 +493,7 @@ def minimum(a, b):
 def where(condition, input, other):
     """``input`` where `condition` is true, else ``other`` (broadcasting all three)."""
     cond = condition if isinstance(condition, Tensor) else Tensor(condition)
-    if cond.data.dtype.kind != "b":
+    if cond.array.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):  # where(c, 1.0, 0.0)
         input = Tensor(input, device=cond.device)
@@ -506,8 +506,8 @@ def _compare(ufunc_name):
     def compare(a, b):
         a, b = operands(a, b)
         t = a if isinstance(a, Tensor) else b
-        xa = a.data if isinstance(a, Tensor) else a
-        xb = b.data if isinstance(b, Tensor) else b
+        xa = a.array if isinstance(a, Tensor) else a
+        xb = b.array if isinstance(b, Tensor) else b
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
             raise RuntimeError(f"{ufunc_name}: tensors on different devices, {a.device} and {b.device}")
         try:
@@ -525,23 +525,23 @@ eq, ne, lt, le, gt, ge = (_compare(n) for n in ("equal", "not_equal", "less", "l
 
 
 def logical_not(x):
-    return Tensor._make(backend.as_array(x.xp.logical_not(x.data)), False, None)
+    return Tensor._make(backend.as_array(x.xp.logical_not(x.array)), False, None)
 
 
 def isnan(x):
-    return Tensor._make(backend.as_array(x.xp.isnan(x.data)), False, None)
+    return Tensor._make(backend.as_array(x.xp.isnan(x.array)), False, None)
 
 
 def isinf(x):
-    return Tensor._make(backend.as_array(x.xp.isinf(x.data)), False, None)
+    return Tensor._make(backend.as_array(x.xp.isinf(x.array)), False, None)
 
 
 def isfinite(x):
-    return Tensor._make(backend.as_array(x.xp.isfinite(x.data)), False, None)
+    return Tensor._make(backend.as_array(x.xp.isfinite(x.array)), False, None)
 
 
 def sign(x):
-    return Tensor._make(backend.as_array(x.xp.sign(x.data)), False, None)
+    return Tensor._make(backend.as_array(x.xp.sign(x.array)), False, None)
 
 
 METHODS = {

@@ -230,7 +230,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     axes = normalize_dims(dim, x.ndim, "sum")
     if dtype is not None:
         x = x.type(dtype)
-    elif x.data.dtype.kind in "bui" and x.data.dtype != backend.int64:
+    elif x.array.dtype.kind in "bui" and x.array.dtype != backend.int64:
         x = x.type(backend.int64)
     return Sum.apply(x, axes=axes, keepdim=keepdim)
 
@@ -240,7 +240,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     axes = normalize_dims(dim, x.ndim, "mean")
     if dtype is not None:
         x = x.type(dtype)
-    elif x.data.dtype.kind != "f":
+    elif x.array.dtype.kind != "f":
         raise TypeError(f"mean: input dtype should be floating point, got {x.dtype}; call .float() first")
     return Mean.apply(x, axes=axes, keepdim=keepdim)
 
@@ -265,7 +265,7 @@ def _max_or_min(x, dim, keepdim, largest):
 
 
 def _last_indices(x, axis, keepdim, largest):
-    idx = (x.data.argmax if largest else x.data.argmin)(axis=axis)
+    idx = (x.array.argmax if largest else x.array.argmin)(axis=axis)
     return x.xp.expand_dims(idx, axis) if keepdim else idx
 
 
@@ -339,7 +339,7 @@ def argmin(x, dim=None, keepdim=False):
 
 def _arg(x, dim, keepdim, largest):
     if dim is None:
-        out = (x.data.argmax if largest else x.data.argmin)()
+        out = (x.array.argmax if largest else x.array.argmin)()
         if keepdim:
             out = x.xp.asarray(out).reshape((1,) * x.ndim)
     else:
@@ -350,12 +350,12 @@ def _arg(x, dim, keepdim, largest):
 
 def any(x, dim=None, keepdim=False):
     axes = normalize_dims(dim, x.ndim, "any")
-    return Tensor._make(backend.as_array(x.data.any(axis=axes, keepdims=keepdim)), False, None)
+    return Tensor._make(backend.as_array(x.array.any(axis=axes, keepdims=keepdim)), False, None)
 
 
 def all(x, dim=None, keepdim=False):
     axes = normalize_dims(dim, x.ndim, "all")
-    return Tensor._make(backend.as_array(x.data.all(axis=axes, keepdims=keepdim)), False, None)
+    return Tensor._make(backend.as_array(x.array.all(axis=axes, keepdims=keepdim)), False, None)
 
 
 METHODS = {

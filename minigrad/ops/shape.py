@@ -15,7 +15,7 @@ from .reduce import normalize_dims
 
 
 def _share_version_if_view(out: Tensor, x: Tensor) -> Tensor:
-    if out.data.base is not None:
+    if out.array.base is not None:
         out._vc = x._vc
     return out
 
@@ -103,9 +103,9 @@ def normalize_index(index, xp):
 
 def _index_part(i, xp):
     if isinstance(i, Tensor):
-        if i.data.dtype.kind not in "iub":
+        if i.array.dtype.kind not in "iub":
             raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype}")
-        return i.data
+        return i.array
     if isinstance(i, list):
         arr = xp.asarray(i)
         if arr.size and arr.dtype.kind not in "iub":
@@ -236,7 +236,7 @@ def reshape(x, *shape):
     for s in shape:
         if s != -1:
             known *= s
-    size = x.data.size
+    size = x.array.size
     if shape.count(-1) > 1 or (shape.count(-1) == 0 and known != size) or (
         shape.count(-1) == 1 and (known == 0 or size % known)
     ):
@@ -333,7 +333,7 @@ def clone(x):
 
 
 def contiguous(x):
-    if x.data.flags.c_contiguous:
+    if x.array.flags.c_contiguous:
         return x
     return Clone.apply(x)
 

@@ -126,7 +126,7 @@ def _wrap(array):
 
 
 def _unwrap(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 class LBFGS(Optimizer):
@@ -159,7 +159,7 @@ class LBFGS(Optimizer):
     # ------------------------------------------------------------ flat-vector helpers
     def _gather_flat_grad(self):
         xp = self._params[0].xp
-        views = [xp.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.data.reshape(-1)
+        views = [xp.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.array.reshape(-1)
                  for p in self._params]
         return xp.concatenate(views)
 
@@ -167,16 +167,16 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             n = p.numel()
-            p.data += step_size * update[offset:offset + n].reshape(p.shape)
+            p.array += step_size * update[offset:offset + n].reshape(p.shape)
             p._vc[0] += 1
             offset += n
 
     def _clone_param(self):
-        return [p.data.copy() for p in self._params]
+        return [p.array.copy() for p in self._params]
 
     def _set_param(self, params_data):
         for p, data in zip(self._params, params_data):
-            p.data[...] = data
+            p.array[...] = data
             p._vc[0] += 1
 
     def _directional_evaluate(self, closure, x, t, d):

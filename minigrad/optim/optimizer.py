@@ -35,7 +35,7 @@ CHUNK = 65536
 class UpdateProbe:
     """Asks the optimizers to measure the updates of one parameter (``minigrad.trace`` uses it).
 
-    Registered in `update_probes` under ``id(param.data)`` (the probe holds that array, so
+    Registered in `update_probes` under ``id(param.array)`` (the probe holds that array, so
     the id stays unique while registered). Each update of the parameter made through
     `Optimizer.run_elementwise` sets ``sq`` to ``||w_after - w_before||^2`` and ``w_sq`` to
     ``||w_after||^2`` (numbers, or 0-d device arrays: no sync), and ``version`` to the
@@ -44,10 +44,10 @@ class UpdateProbe:
     update was the only change, and that ``w_sq`` is the norm of the weights it sees.
     """
 
-    __slots__ = ("param", "data", "sq", "w_sq", "version", "users")
+    __slots__ = ("param", "array", "sq", "w_sq", "version", "users")
 
     def __init__(self, param):
-        self.param, self.data = param, param.data
+        self.param, self.array = param, param.array
         self.sq = self.w_sq = None
         self.version, self.users = -1, 0
 
@@ -74,7 +74,7 @@ class UpdateProbe:
         return measured
 
 
-# id(param.data) -> UpdateProbe for the parameters whose updates someone measures (empty
+# id(param.array) -> UpdateProbe for the parameters whose updates someone measures (empty
 # unless a GradientTracer is attached: the untraced step pays one dict test per update).
 update_probes = {}
 
@@ -229,14 +229,14 @@ class Optimizer:
             state.setdefault("step", 0.0)
             self._init_state(p, group, state)
             state["step"] += 1
-            arrays = [state[name].data if name in state else None for name in self._state_names]
-            self.run_elementwise(self._rule, (p.data, grad, *arrays), self._n_scratch, **hyper,
+            arrays = [state[name].array if name in state else None for name in self._state_names]
+            self.run_elementwise(self._rule, (p.array, grad, *arrays), self._n_scratch, **hyper,
                                  **self._per_step(group, state), chunked=self._chunks(p))
             p._vc[0] += 1
 
     def _chunks(self, p):
         """Whether `run_elementwise` should update `p` chunk by chunk (see `_threaded_on_mkl`)."""
-        return not (self._threaded_on_mkl and backend.vector_math(p.data) is not None)
+        return not (self._threaded_on_mkl and backend.vector_math(p.array) is not None)
 
     @staticmethod
     def _with_grad(group):
@@ -245,7 +245,7 @@ class Optimizer:
             if p.grad is not None:
                 if p.grad.shape != p.shape:
                     raise RuntimeError(f"parameter of shape {p.shape} has a gradient of shape {p.grad.shape}")
-                yield p, p.grad.data
+                yield p, p.grad.array
 
     @staticmethod
     def _new_state(p, fill=0.0):
@@ -352,7 +352,7 @@ class Optimizer:
         """A copy of a saved state value placed like `param` (device; dtype if floating)."""
         if isinstance(value, (list, tuple)):
             return type(value)(self._cast_state(param, name, v) for v in value)
-        data = value.data if isinstance(value, Tensor) else value
+        data = value.array if isinstance(value, Tensor) else value
         if not hasattr(data, "shape") or not hasattr(data, "dtype"):
             return value
         if name in self._scalar_state:

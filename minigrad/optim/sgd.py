@@ -55,9 +55,9 @@ class SGD(Optimizer):
             first = momentum != 0 and "momentum_buffer" not in state
             if first:
                 state["momentum_buffer"] = self._new_state(p)
-            buf = state["momentum_buffer"].data if momentum != 0 else None
+            buf = state["momentum_buffer"].array if momentum != 0 else None
             self.run_elementwise(
-                sgd_update, (p.data, grad, buf), 2, lr=group["lr"], momentum=momentum,
+                sgd_update, (p.array, grad, buf), 2, lr=group["lr"], momentum=momentum,
                 dampening=group["dampening"], nesterov=group["nesterov"], weight_decay=group["weight_decay"],
                 maximize=group["maximize"], first_step=first, chunked=self._chunks(p))
             p._vc[0] += 1

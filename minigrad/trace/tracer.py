@@ -28,7 +28,7 @@ counter shows that their update was the only change since the forward pass. Othe
 ``p -= lr * g``, a change after the step) the weights snapshotted at the forward pass
 are compared. A parameter whose last update was fully reported is not snapshotted, so
 if it is then changed some other way the ratio of that one step is NaN (unknown) and
-snapshots resume; writes to ``p.data``'s array that bypass the version counter are not
+snapshots resume; writes to ``p.array``'s array that bypass the version counter are not
 seen once the optimizer reports.
 
 All statistics stay on the model's device (0-d arrays) until a step closes; then they
@@ -200,11 +200,11 @@ class GradientTracer:
         if old is not None:
             old.users -= 1
             if old.users == 0:
-                del update_probes[id(old.data)]
+                del update_probes[id(old.array)]
         self._probes[j] = probe = None
         self._reported[j] = False
         if register:
-            data = self._params[j].data  # tracers of the same weights share one probe
+            data = self._params[j].array  # tracers of the same weights share one probe
             probe = self._probes[j] = update_probes.setdefault(id(data), UpdateProbe(self._params[j]))
             probe.users += 1
 
@@ -249,12 +249,12 @@ class GradientTracer:
                 if step.weight[j] is None:  # a layer called twice in a pass: first call wins
                     p = self._params[j]
                     probe = self._probes[j]
-                    if probe is not None and probe.data is not p.data:  # the array was replaced
+                    if probe is not None and probe.array is not p.array:  # the array was replaced
                         self._set_probe(j)
                         probe = None
                     # the optimizer's last update was the only change since it took the norm
                     known = probe.w_sq if probe is not None and p._vc[0] == probe.version + 1 else None
-                    step.weight[j] = norm_stats(p.data, known)
+                    step.weight[j] = norm_stats(p.array, known)
                     step.version[j] = p._vc[0]
                     if not self._reported[j]:
                         step.snap[j] = self._snapshot(j)
@@ -264,8 +264,8 @@ class GradientTracer:
                 if layer.kind is None:  # not known from the module type: ask the op, once
                     fn = out.grad_fn
                     layer.kind = _ACTIVATION_OPS.get(fn.name, "") if fn is not None else ""
-                step.act[i] = activation_stats(out.data, layer.kind or None)
-                step.act_size[i] = out.data.size
+                step.act[i] = activation_stats(out.array, layer.kind or None)
+                step.act_size[i] = out.array.size
             if out.requires_grad:
                 out.register_hook(lambda g: self._on_out_grad(step, i, g))
             return None
@@ -274,7 +274,7 @@ class GradientTracer:
 
     def _snapshot(self, j):
         """Copy parameter j into its reused buffer (no allocation per step)."""
-        data, buf = self._params[j].data, self._snap_bufs[j]
+        data, buf = self._params[j].array, self._snap_bufs[j]
         if type(buf) is np.ndarray and type(data) is np.ndarray and buf.shape == data.shape \
                 and buf.dtype == data.dtype:
             np.copyto(buf, data)  # the CPU fast path
@@ -307,13 +307,13 @@ class GradientTracer:
 
     def _update_sq(self, j, snap, in_place):
         """||w_now - snap||^2 for parameter j; in place reuses the snapshot buffer."""
-        w = self._params[j].data
+        w = self._params[j].array
         xp = np if type(w) is np.ndarray else backend.array_module(w)
         return squared_norm(xp.subtract(w, snap, out=snap) if in_place else w - snap)
 
     def _on_out_grad(self, step, i, g):
         step.backward_seen = True
-        _add_norm(step.out, i, g.data)
+        _add_norm(step.out, i, g.array)
 
     def _param_hook(self, j):
         def hook(g):
@@ -321,7 +321,7 @@ class GradientTracer:
             step = self._step
             if step is not None:
                 step.backward_seen = True
-                _add_norm(step.grad, j, g.data)
+                _add_norm(step.grad, j, g.array)
             return None
 
         return hook
@@ -460,7 +460,7 @@ class GradientTracer:
     def layer_numel(self, name):
         """Number of parameter elements the layer called `name` owns."""
         layer = self._layers[self.names.index(name)]
-        return sum(int(self._params[j].data.size) for j in layer.params)
+        return sum(int(self._params[j].array.size) for j in layer.params)
 
     def param_layers(self):
         """Indices of the layers that own parameters."""

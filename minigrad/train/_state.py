@@ -9,7 +9,7 @@ from ..tensor import Tensor
 def snapshot(obj):
     """A copy of a (nested) state dict whose tensors and arrays share no memory with `obj`."""
     if isinstance(obj, Tensor):
-        return Tensor._make(obj.data.copy(), False, None)
+        return Tensor._make(obj.array.copy(), False, None)
     if hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
         return obj.copy()
     if isinstance(obj, dict):

@@ -62,11 +62,11 @@ class _Sums:
 
 def _value(x):
     """The 0-d array behind a metric's result (a Tensor, an array or a float)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _batch_values(loss, out, target, metrics):
-    return [loss.data] + [_value(fn(out, target)) for fn in metrics.values()]
+    return [loss.array] + [_value(fn(out, target)) for fn in metrics.values()]
 
 
 def evaluate(model, loss_fn, loader, metrics=(), device=None):

@@ -21,11 +21,11 @@ def _labels(pred, target, name):
     """Predicted and true class indices from logits/probabilities and indices or one-hot."""
     _check(pred, target, name)
     if pred.ndim == target.ndim + 1:  # (N, C) scores vs (N,) class indices
-        return pred.data.argmax(axis=1), target.data
+        return pred.array.argmax(axis=1), target.array
     if pred.shape == target.shape and pred.ndim >= 2 and pred.shape[1] > 1:  # one-hot / probabilities
-        return pred.data.argmax(axis=1), target.data.argmax(axis=1)
+        return pred.array.argmax(axis=1), target.array.argmax(axis=1)
     if pred.shape == target.shape:  # binary: probabilities thresholded at 0.5
-        return pred.data >= 0.5, target.data >= 0.5
+        return pred.array >= 0.5, target.array >= 0.5
     raise ValueError(
         f"{name}: cannot match pred {tuple(pred.shape)} with target {tuple(target.shape)}; expected "
         "(N, C) scores with (N,) class indices, or equal shapes"
@@ -41,7 +41,7 @@ def accuracy(pred, target):
     """
     p, t = _labels(pred, target, "accuracy")
     hits = p == t
-    return Tensor._make(hits.mean(dtype=pred.dtype if pred.data.dtype.kind == "f" else None), False, None)
+    return Tensor._make(hits.mean(dtype=pred.dtype if pred.array.dtype.kind == "f" else None), False, None)
 
 
 def top_k_accuracy(pred, target, k=5):
@@ -59,8 +59,8 @@ def top_k_accuracy(pred, target, k=5):
     if not 1 <= k:
         raise ValueError(f"top_k_accuracy: k must be >= 1, got {k}")
     xp = pred.xp
-    true_score = xp.take_along_axis(pred.data, target.data.astype("int64")[:, None], axis=1)
-    higher = (pred.data > true_score).sum(axis=1)
+    true_score = xp.take_along_axis(pred.array, target.array.astype("int64")[:, None], axis=1)
+    higher = (pred.array > true_score).sum(axis=1)
     return Tensor._make((higher < k).mean(dtype=pred.dtype), False, None)
 
 
@@ -70,8 +70,8 @@ def _regression_pair(pred, target, name):
         if pred.numel() != target.numel():
             raise ValueError(f"{name}: pred {tuple(pred.shape)} and target {tuple(target.shape)} differ in size")
         # (N, 1) predictions against (N,) targets: compare elementwise, never broadcast to (N, N)
-        return pred.data.reshape(target.shape), target.data
-    return pred.data, target.data
+        return pred.array.reshape(target.shape), target.array
+    return pred.array, target.array
 
 
 def mse(pred, target):

@@ -146,7 +146,7 @@ def _grad_logs(ops, leaves):
     non-finite one.
     """
     items = [(id(n), sq) for n in ops if (sq := recorded_grad_sq(n)) is not None]
-    items += [(id(t), squared_norm(t.grad.data)) for t in leaves if t.grad is not None]
+    items += [(id(t), squared_norm(t.grad.array)) for t in leaves if t.grad is not None]
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = 0.5 * np.log10(fetch([sq for _, sq in items]))
     return {key: float(lg) for (key, _), lg in zip(items, logs)}
