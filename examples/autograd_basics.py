@@ -51,7 +51,7 @@ def main(argv=None):
     print("the graph behind the last loss, from the output back:")
     while node is not None and depth < 8:
         print("  " * depth + f"<- {node.name} {tuple(node.shape)}")
-        node = next((n for n in node.next if isinstance(n, mg.autograd.Function)), None)
+        node = next((n for n in node.next if isinstance(n, mg.autograd.Op)), None)
         depth += 1
 
 

@@ -1,6 +1,6 @@
-"""Reverse-mode autograd: the `Function` node, the backward engine and grad modes.
+"""Reverse-mode autograd: the `Op` node, the backward engine and grad modes.
 
-A `Function` is both the op and the graph node it leaves behind: `forward` works on raw
+An `Op` is both the op and the graph node it leaves behind: `forward` works on raw
 backend arrays and stores (in ``self.saved``) only what `backward` needs; `backward`
 takes the gradient of the output and returns one gradient per input (None where the
 input needs none). Everything ops would otherwise repeat lives here, once:
@@ -156,7 +156,7 @@ def _check_finite(node, arrays, phase):
             )
 
 
-# ---------------------------------------------------------------------------- Function
+# ---------------------------------------------------------------------------- Op
 _new = object.__new__
 _ndarray = backend.ndarray
 
@@ -188,7 +188,7 @@ def _anomaly_forward(node, args, out):
     _check_finite(node, (out,), "forward")
 
 
-class Function:
+class Op:
     """Base of every differentiable op; an instance is one node of the graph.
 
     Subclasses implement ``forward(self, *arrays, **kwargs) -> array`` and
@@ -221,7 +221,7 @@ class Function:
 
     @property
     def inputs(self) -> tuple:
-        """Per input: the Function that made it, the leaf tensor itself, or None."""
+        """Per input: the Op that made it, the leaf tensor itself, or None."""
         return self.next
 
     def __repr__(self):

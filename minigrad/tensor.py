@@ -113,6 +113,19 @@ class Tensor:
         self.array = value.array
 
     @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has seen (PyTorch's ``_version``).
+
+        Backward compares it with the version an op saved, to refuse a gradient computed
+        from overwritten values. Views share their base's counter.
+        """
+        return self._vc[0]
+
+    def _bump_version(self) -> None:
+        """Record one in-place write: the single place every writer of a tensor's storage calls."""
+        self._vc[0] += 1
+
+    @property
     def shape(self):
         return self.array.shape
 
@@ -353,7 +366,7 @@ class Tensor:
                 f"{what}: in-place change of {kind}; wrap it in `with mg.no_grad():` (e.g. for a "
                 "manual update) or work on a copy"
             )
-        self._vc[0] += 1
+        self._bump_version()
 
     def _operand(self, other):
         data = other.array if isinstance(other, Tensor) else other

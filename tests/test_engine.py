@@ -558,7 +558,7 @@ def test_autograd_grad_of_an_intermediate_does_not_retain_it_afterwards(device):
 
 
 # ---------------------------------------------------------------------------- custom Function
-class _Cube(mg.autograd.Function):
+class _Cube(mg.autograd.Op):
     """x ** 3 with a hand-written backward, as a user would write one."""
 
     backward_returns_tuple = False
@@ -573,7 +573,7 @@ class _Cube(mg.autograd.Function):
         return 3 * x * x * g
 
 
-class _ScaledAdd(mg.autograd.Function):
+class _ScaledAdd(mg.autograd.Op):
     """a + alpha * b, with a keyword argument and two inputs."""
 
     def forward(self, a, b, alpha):
@@ -615,7 +615,7 @@ def test_custom_function_saved_input_is_guarded_against_in_place_change(device):
     np.testing.assert_array_equal(to_np(y.grad), [3.0, 12.0])
 
 
-class _FirstOnly(mg.autograd.Function):
+class _FirstOnly(mg.autograd.Op):
     """Passes a gradient to its first input only (None for the second)."""
 
     def forward(self, a, b):

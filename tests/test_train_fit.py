@@ -63,7 +63,7 @@ class TinySGD:
         g = self.param_groups[0]
         for p in g["params"]:
             p.data -= g["lr"] * p.grad.data
-            p._vc[0] += 1
+            p._bump_version()
 
     def state_dict(self):
         return {"param_groups": [{"lr": g["lr"]} for g in self.param_groups], "state": self.state}

@@ -51,7 +51,7 @@ def _mg_sgd_momentum(params, lr=0.01, momentum=0.9):
                     bufs[i] *= momentum
                     bufs[i] += g
                 p.array -= lr * bufs[i]
-                p._vc[0] += 1
+                p._bump_version()
                 p.grad = None
 
     return update

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Op
 from ._erf import erf
 
 
-class LeakyReLU(Function):
+class LeakyReLU(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -27,7 +27,7 @@ class LeakyReLU(Function):
         return backend.array_module(g).where(x > 0, g, g * self.slope)
 
 
-class ELU(Function):
+class ELU(Op):
     """alpha * (exp(x) - 1) for x <= 0, else x (expm1 keeps small |x| exact)."""
 
     backward_returns_tuple = False
@@ -45,7 +45,7 @@ class ELU(Function):
         return xp.where(x <= 0, g * (self.alpha * xp.exp(xp.minimum(x, 0))), g)
 
 
-class Softplus(Function):
+class Softplus(Op):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch)."""
 
     backward_returns_tuple = False
@@ -75,7 +75,7 @@ _TANH_BETA = math.sqrt(2) * (2 / math.sqrt(math.pi)) * 0.5  # sqrt(2 / pi), as A
 _TANH_KAPPA = 0.044715
 
 
-class GELU(Function):
+class GELU(Op):
     """x * Phi(x) with the exact normal CDF (erf), or the tanh approximation."""
 
     backward_returns_tuple = False
@@ -104,7 +104,7 @@ class GELU(Function):
         return g * (cdf + x * pdf)
 
 
-class DropoutMask(Function):
+class DropoutMask(Op):
     """x * mask, where mask is 0 or 1 / (1 - p) (inverted dropout keeps the mean)."""
 
     backward_returns_tuple = False

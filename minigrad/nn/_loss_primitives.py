@@ -11,10 +11,10 @@ the weights of the non-ignored targets.
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Op
 
 
-class ClassNLL(Function):
+class ClassNLL(Op):
     """Loss of (M, C) scores `x` against (M,) class indices `target`.
 
     ``from_logits=True``: x are logits (cross-entropy); otherwise x are log-probabilities
@@ -100,7 +100,7 @@ class ClassNLL(Function):
         return gx
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Op):
     """-w (y log x + (1 - y) log(1 - x)), logs clamped at -100, elementwise (as torch)."""
 
     saves_inputs = (0, 1)
@@ -129,7 +129,7 @@ class BinaryCrossEntropy(Function):
         return gx, gy, None
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(Op):
     """(1 - y) x - L * log_sigmoid(x), L = 1 + (pos_weight - 1) y; stable for any x."""
 
     saves_inputs = (0, 1)

@@ -13,10 +13,10 @@ which is both faster and more accurate than differentiating the composed ops.
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Op
 
 
-class Normalize(Function):
+class Normalize(Op):
     """Normalise over `axes`; `weight`/`bias` have `param_shape` (broadcastable to x).
 
     `reduce_axes` are the axes the parameter gradients are summed over. Given `mean`

@@ -195,8 +195,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         running = None
         if running_mean is not None and running_var is not None:
             running = (running_mean.array, running_var.array, momentum)
-            running_mean._vc[0] += 1
-            running_var._vc[0] += 1
+            running_mean._bump_version()
+            running_var._bump_version()
         return Normalize.apply(input, weight, bias, running=running, **common)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var must be given when training=False")

@@ -164,7 +164,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         q = q.T
     with no_grad():
         tensor.array[...] = (q * gain).reshape(tensor.shape).astype(tensor.dtype, copy=False)
-        tensor._vc[0] += 1
+        tensor._bump_version()
     return tensor
 
 

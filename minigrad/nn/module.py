@@ -370,7 +370,7 @@ class Module:
                 new = fn(t.array)
                 if new is not t.array:
                     t.array = new
-                    t._vc[0] += 1
+                    t._bump_version()
                 if t.grad is not None:
                     t.grad.array = fn(t.grad.array)
         return self
@@ -485,7 +485,7 @@ class Module:
                 target = own[key]
                 value = backend.to_device(value, target.device)
                 target.xp.copyto(target.array, value, casting="unsafe")
-                target._vc[0] += 1
+                target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- repr

@@ -88,7 +88,7 @@ def vector_to_parameters(vec, parameters):
                 raise RuntimeError(f"vector_to_parameters: vec is on {vec.device} but a parameter is on {p.device}")
             n = p.numel()
             p.array[...] = vec.array[pointer:pointer + n].reshape(p.shape)
-            p._vc[0] += 1
+            p._bump_version()
             pointer += n
 
 
@@ -104,4 +104,4 @@ def zero_grad_(parameters, set_to_none: bool = True) -> None:
             p.grad = None
         else:
             p.grad.array.fill(0)
-            p.grad._vc[0] += 1
+            p.grad._bump_version()

@@ -1,6 +1,6 @@
 """The differentiable primitives, grouped by kind, installed as Tensor methods.
 
-Each module defines `Function` subclasses (forward and backward side by side), the
+Each module defines `Op` subclasses (forward and backward side by side), the
 functions users call, and a ``METHODS`` table naming which of them become ``Tensor``
 methods and operators. Installing them here keeps `tensor.py` free of op code and the
 import graph pointing one way (ops -> tensor).

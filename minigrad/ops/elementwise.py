@@ -6,7 +6,7 @@ broadcast shape: the engine sums them down to each input's shape in one place.
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 
 _PY_SCALARS = (int, float, bool)
@@ -72,7 +72,7 @@ def _float_input(x: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- arithmetic
-class Add(Function):
+class Add(Op):
     def forward(self, a, b):
         return a + b
 
@@ -80,7 +80,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class Sub(Op):
     def forward(self, a, b):
         return a - b
 
@@ -88,7 +88,7 @@ class Sub(Function):
         return g, -g
 
 
-class Mul(Function):
+class Mul(Op):
     saves_inputs = (0, 1)
     cross_saves = True
 
@@ -101,7 +101,7 @@ class Mul(Function):
         return g * b, g * a
 
 
-class Div(Function):
+class Div(Op):
     saves_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -114,7 +114,7 @@ class Div(Function):
         return ga, -ga * a / b
 
 
-class PowScalar(Function):
+class PowScalar(Op):
     """x ** p for a Python number p (the common case, kept cheap)."""
 
     backward_returns_tuple = False
@@ -135,7 +135,7 @@ class PowScalar(Function):
         return g * (p * x ** (p - 1))
 
 
-class Pow(Function):
+class Pow(Op):
     """a ** b with both sides tensors (or a scalar base): d/db = a**b * log(a)."""
 
     saves_inputs = (0, 1)
@@ -162,7 +162,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Op):
     backward_returns_tuple = False
 
     def forward(self, x):
@@ -173,7 +173,7 @@ class Neg(Function):
 
 
 # ---------------------------------------------------------------------------- unary maths
-class Exp(Function):
+class Exp(Op):
     backward_returns_tuple = False
     saves_output = True
 
@@ -186,7 +186,7 @@ class Exp(Function):
         return g * self.saved[0]
 
 
-class Log(Function):
+class Log(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -198,7 +198,7 @@ class Log(Function):
         return g / self.saved[0]
 
 
-class Log1p(Function):
+class Log1p(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -210,7 +210,7 @@ class Log1p(Function):
         return g / (1 + self.saved[0])
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     backward_returns_tuple = False
     saves_output = True
 
@@ -223,7 +223,7 @@ class Sqrt(Function):
         return g / (2 * self.saved[0])
 
 
-class Abs(Function):
+class Abs(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -235,7 +235,7 @@ class Abs(Function):
         return g * backend.array_module(g).sign(self.saved[0])
 
 
-class Sin(Function):
+class Sin(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -247,7 +247,7 @@ class Sin(Function):
         return g * backend.array_module(g).cos(self.saved[0])
 
 
-class Cos(Function):
+class Cos(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -259,7 +259,7 @@ class Cos(Function):
         return -g * backend.array_module(g).sin(self.saved[0])
 
 
-class Tanh(Function):
+class Tanh(Op):
     backward_returns_tuple = False
     saves_output = True
 
@@ -278,7 +278,7 @@ class Tanh(Function):
 _EXP_LIMIT = {backend.float16: 11.0, backend.float32: 88.0, backend.float64: 708.0}
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """1 / (1 + exp(-x)), in place on one scratch array (2x-9x faster than branching)."""
 
     backward_returns_tuple = False
@@ -299,7 +299,7 @@ class Sigmoid(Function):
         return g * (y * (1 - y))
 
 
-class Relu(Function):
+class Relu(Op):
     backward_returns_tuple = False
     saves_output = True
 
@@ -312,7 +312,7 @@ class Relu(Function):
         return g * (self.saved[0] > 0)
 
 
-class Clamp(Function):
+class Clamp(Op):
     """clamp(x, min, max); the gradient passes where min <= x <= max (as torch)."""
 
     backward_returns_tuple = False
@@ -334,7 +334,7 @@ class Clamp(Function):
         return g * mask
 
 
-class Maximum(Function):
+class Maximum(Op):
     """Elementwise max; at ties each side gets half the gradient (as torch)."""
 
     saves_inputs = (0, 1)
@@ -355,7 +355,7 @@ class Minimum(Maximum):
     ufunc = "minimum"
 
 
-class Where(Function):
+class Where(Op):
     def forward(self, cond, a, b):
         self.saved = (cond,)
         return backend.array_module(cond).where(cond, a, b)
@@ -367,7 +367,7 @@ class Where(Function):
         return None, xp.where(cond, g, zero), xp.where(cond, zero, g)
 
 
-class Cast(Function):
+class Cast(Op):
     """Change dtype; the gradient is cast back by the engine."""
 
     backward_returns_tuple = False

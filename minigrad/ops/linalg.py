@@ -1,7 +1,7 @@
 """Matrix products: matmul (1-D, 2-D and batched, broadcasting) and a fused linear."""
 from __future__ import annotations
 
-from ..autograd import Function
+from ..autograd import Op
 from ..backend import matmul as _mm
 from ..tensor import Tensor
 from .elementwise import operands
@@ -11,7 +11,7 @@ def _swap(a):
     return a.swapaxes(-1, -2)
 
 
-class MatMul(Function):
+class MatMul(Op):
     saves_inputs = (0, 1)
     cross_saves = True
 
@@ -34,7 +34,7 @@ class MatMul(Function):
         return (_mm(g, _swap(b)) if need_a else None), (_mm(_swap(a), g) if need_b else None)
 
 
-class Linear(Function):
+class Linear(Op):
     """y = x @ w.T + b in one node: the hot path of every MLP (three nodes otherwise)."""
 
     saves_inputs = (0, 1)

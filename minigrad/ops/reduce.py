@@ -11,7 +11,7 @@ import builtins
 from collections import namedtuple
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from .elementwise import _float_input, maximum, minimum
 
@@ -45,7 +45,7 @@ def _expand_back(g, shape, axes, keepdim, xp):
     return g
 
 
-class Sum(Function):
+class Sum(Op):
     backward_returns_tuple = False
 
     def forward(self, x, axes, keepdim):
@@ -58,7 +58,7 @@ class Sum(Function):
         return xp.broadcast_to(_expand_back(g, shape, axes, keepdim, xp), shape)
 
 
-class Mean(Function):
+class Mean(Op):
     backward_returns_tuple = False
 
     def forward(self, x, axes, keepdim):
@@ -73,7 +73,7 @@ class Mean(Function):
         return xp.broadcast_to(_expand_back(g / self.count, shape, axes, keepdim, xp), shape)
 
 
-class MaxReduce(Function):
+class MaxReduce(Op):
     """max/min over some (or all) dims; ties share the gradient evenly (as torch's amax)."""
 
     backward_returns_tuple = False
@@ -98,7 +98,7 @@ class MaxReduce(Function):
         return mask * share.astype(x.dtype, copy=False)
 
 
-class MaxDim(Function):
+class MaxDim(Op):
     """Values of max/min along one dim; the gradient goes to the chosen index."""
 
     backward_returns_tuple = False
@@ -122,7 +122,7 @@ class MaxDim(Function):
         return (positions == idx) * g
 
 
-class Var(Function):
+class Var(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -169,7 +169,7 @@ def _stable_max(x, axes, xp):
     return xp.where(xp.isfinite(m), m, 0)
 
 
-class LogSumExp(Function):
+class LogSumExp(Op):
     backward_returns_tuple = False
     saves_inputs = (0,)
 
@@ -189,7 +189,7 @@ class LogSumExp(Function):
         return _expand_back(g, x.shape, axes, keepdim, xp) * xp.exp(x - out)
 
 
-class Softmax(Function):
+class Softmax(Op):
     backward_returns_tuple = False
     saves_output = True
 
@@ -206,7 +206,7 @@ class Softmax(Function):
         return y * (g - (g * y).sum(axis=self.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     backward_returns_tuple = False
     saves_output = True
 

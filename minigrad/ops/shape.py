@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from .elementwise import _promote
 from .reduce import normalize_dims
@@ -33,7 +33,7 @@ def _shape_arg(shape, op):
     return tuple(out)
 
 
-class Reshape(Function):
+class Reshape(Op):
     backward_returns_tuple = False
 
     def forward(self, x, shape):
@@ -44,7 +44,7 @@ class Reshape(Function):
         return g.reshape(self.in_shape)
 
 
-class Permute(Function):
+class Permute(Op):
     backward_returns_tuple = False
 
     def forward(self, x, dims):
@@ -58,7 +58,7 @@ class Permute(Function):
         return g.transpose(inverse)
 
 
-class Expand(Function):
+class Expand(Op):
     """Broadcast to a larger shape; the engine's unbroadcast is the whole backward."""
 
     backward_returns_tuple = False
@@ -70,7 +70,7 @@ class Expand(Function):
         return g
 
 
-class Clone(Function):
+class Clone(Op):
     backward_returns_tuple = False
 
     def forward(self, x):
@@ -80,7 +80,7 @@ class Clone(Function):
         return g
 
 
-class ToDevice(Function):
+class ToDevice(Op):
     """Copy to another device; the gradient is copied back to where the input lives."""
 
     backward_returns_tuple = False
@@ -121,7 +121,7 @@ def _is_basic(index):
     return builtins.all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
 
 
-class GetItem(Function):
+class GetItem(Op):
     """x[index]; the backward scatter-adds, so repeated integer indices accumulate."""
 
     backward_returns_tuple = False
@@ -162,7 +162,7 @@ def getitem(x, index):
 
 
 # ---------------------------------------------------------------------------- cat / stack
-class Cat(Function):
+class Cat(Op):
     def forward(self, *arrays, axis):
         self.meta = (axis, [a.shape[axis] for a in arrays])
         return backend.array_module(arrays[0]).concatenate(arrays, axis=axis)
@@ -177,7 +177,7 @@ class Cat(Function):
         return tuple(out)
 
 
-class Stack(Function):
+class Stack(Op):
     def forward(self, *arrays, axis):
         self.meta = (axis, len(arrays))
         return backend.array_module(arrays[0]).stack(arrays, axis=axis)

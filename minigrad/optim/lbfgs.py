@@ -168,7 +168,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.numel()
             p.array += step_size * update[offset:offset + n].reshape(p.shape)
-            p._vc[0] += 1
+            p._bump_version()
             offset += n
 
     def _clone_param(self):
@@ -177,7 +177,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data):
         for p, data in zip(self._params, params_data):
             p.array[...] = data
-            p._vc[0] += 1
+            p._bump_version()
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)

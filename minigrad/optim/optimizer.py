@@ -58,7 +58,7 @@ class UpdateProbe:
         The wrapper takes one more scratch array than `fn`, where it keeps the parameter's
         values from before the call. Both norms are taken while the chunk is in cache.
         """
-        self.sq, self.w_sq, self.version = 0.0, 0.0, self.param._vc[0]
+        self.sq, self.w_sq, self.version = 0.0, 0.0, self.param._version
 
         def measured(*args, **hyper):
             param, scratch = args[0], args[-1]
@@ -232,7 +232,7 @@ class Optimizer:
             arrays = [state[name].array if name in state else None for name in self._state_names]
             self.run_elementwise(self._rule, (p.array, grad, *arrays), self._n_scratch, **hyper,
                                  **self._per_step(group, state), chunked=self._chunks(p))
-            p._vc[0] += 1
+            p._bump_version()
 
     def _chunks(self, p):
         """Whether `run_elementwise` should update `p` chunk by chunk (see `_threaded_on_mkl`)."""

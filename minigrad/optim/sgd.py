@@ -60,4 +60,4 @@ class SGD(Optimizer):
                 sgd_update, (p.array, grad, buf), 2, lr=group["lr"], momentum=momentum,
                 dampening=group["dampening"], nesterov=group["nesterov"], weight_decay=group["weight_decay"],
                 maximize=group["maximize"], first_step=first, chunked=self._chunks(p))
-            p._vc[0] += 1
+            p._bump_version()

@@ -253,9 +253,9 @@ class GradientTracer:
                         self._set_probe(j)
                         probe = None
                     # the optimizer's last update was the only change since it took the norm
-                    known = probe.w_sq if probe is not None and p._vc[0] == probe.version + 1 else None
+                    known = probe.w_sq if probe is not None and p._version == probe.version + 1 else None
                     step.weight[j] = norm_stats(p.array, known)
-                    step.version[j] = p._vc[0]
+                    step.version[j] = p._version
                     if not self._reported[j]:
                         step.snap[j] = self._snapshot(j)
             if out is None:
@@ -295,7 +295,7 @@ class GradientTracer:
         seen = step.version[j]
         if seen is None:
             return None
-        now, probe, snap = self._params[j]._vc[0], self._probes[j], step.snap[j]
+        now, probe, snap = self._params[j]._version, self._probes[j], step.snap[j]
         if probe is not None and probe.version == seen and now == seen + 1:
             self._reported[j] = True
             return probe.sq

@@ -9,7 +9,7 @@ unless the user asks. Inside ``with mg.viz.capture_grads(model):``
 * forward hooks on `model`'s modules (when a model is given) record which module made
   each node, so `draw_graph` can box nodes per module.
 
-Both live in weak-key registries keyed by the graph node (a `Function`), so they vanish
+Both live in weak-key registries keyed by the graph node (an `Op`), so they vanish
 with the graph and the context can be left before drawing. Leaf tensors need no
 capture: `draw_graph` reads their ``.grad``.
 """
@@ -21,9 +21,9 @@ from .. import autograd
 from ..tensor import Tensor
 from ..trace.stats import squared_norm, tensors_in
 
-# Function node -> squared gradient norm (backend 0-d array) of its output
+# Op node -> squared gradient norm (backend 0-d array) of its output
 _node_grad_sq: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-# Function node -> dotted name of the innermost module whose forward created it
+# Op node -> dotted name of the innermost module whose forward created it
 _node_module: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 

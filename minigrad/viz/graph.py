@@ -1,6 +1,6 @@
 """`draw_graph`: the computation graph behind a tensor, as a graphviz `Digraph`.
 
-Op nodes (boxes) are the graph's `Function`s, labelled by op name and the shape/dtype
+Op nodes (boxes) are the graph's `Op`s, labelled by op name and the shape/dtype
 of the tensor they made; tensor nodes (ovals) are the leaves (parameters labelled by
 name, as torchviz does) and the output. Edges follow the data, inputs to outputs.
 
