@@ -21,7 +21,7 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = {"nn", "optim", "data", "trace", "viz", "train", "serialization"}
+_SUBPACKAGES = {"nn", "optim", "data", "trace", "viz", "train", "serialization", "utils"}
 
 
 def __getattr__(name):
