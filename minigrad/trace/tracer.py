@@ -472,6 +472,13 @@ class GradientTracer:
 
         return plot_trace(self, path)
 
+    def to_tensorboard(self, log_dir, inputs=None, histograms=True):
+        """Write per-layer scalars and weight/gradient (and, given `inputs`, activation)
+        histograms to TensorBoard event files in `log_dir`; see `mg.viz.tensorboard.write_tracer`."""
+        from ..viz.tensorboard import write_tracer
+
+        return write_tracer(self, log_dir, inputs=inputs, histograms=histograms)
+
     def __repr__(self):
         state = "attached" if self._handles else "detached"
         return f"GradientTracer({len(self.names)} layers, {len(self.recorded_steps())} steps recorded, every={self.every}, {state})"
