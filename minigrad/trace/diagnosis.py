@@ -90,6 +90,11 @@ class Diagnosis:
     def __repr__(self):
         return f"Diagnosis(status={self.status!r}, layers={len(self.layers)}, findings={len(self.findings)})"
 
+    def _repr_html_(self):
+        from ..viz.html import diagnosis_html
+
+        return diagnosis_html(self)
+
 
 def _finite_median(values):
     """Median of the finite values (nan if none)."""

@@ -479,6 +479,11 @@ class GradientTracer:
 
         return write_tracer(self, log_dir, inputs=inputs, histograms=histograms)
 
+    def _repr_html_(self):
+        from ..viz.html import tracer_html
+
+        return tracer_html(self)
+
     def __repr__(self):
         state = "attached" if self._handles else "detached"
         return f"GradientTracer({len(self.names)} layers, {len(self.recorded_steps())} steps recorded, every={self.every}, {state})"

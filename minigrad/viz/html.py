@@ -50,3 +50,56 @@ def img(png_bytes, alt=""):
 
 def section(*parts):
     return '<div class="minigrad">' + "".join(parts) + "</div>"
+
+
+# ---------------------------------------------------------------- the objects' displays
+STATUS_COLOURS = {"healthy": "#2e7d32", "vanishing": "#1565c0", "exploding": "#c62828", "nonfinite": "#6a1b9a",
+                  "n/a": None}
+# pale backgrounds for the per-layer rows (the badge colours are too dark behind text)
+_ROW_COLOURS = {"healthy": "#e8f5e9", "vanishing": "#e3f2fd", "exploding": "#ffebee", "nonfinite": "#f3e5f5"}
+
+
+def _bullets(items):
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
+
+
+def _figure_or_nothing(draw, alt):
+    """An inline PNG of the figure `draw()` returns; empty when matplotlib is missing or
+    nothing is recorded yet (a display must never raise)."""
+    try:
+        return img(figure_png(draw()), alt)
+    except (ImportError, RuntimeError, ValueError):
+        return ""
+
+
+def diagnosis_html(d):
+    """A `Diagnosis` as HTML: coloured verdict, findings, per-layer table, numbers, remedies."""
+    numbers = [[k, f"{v:.3g}" if isinstance(v, float) else v] for k, v in d.details.items()]
+    layers = list(d.layers.items())
+    return section(
+        f"<p><b>Gradient health:</b> {badge(d.status.upper(), STATUS_COLOURS.get(d.status) or '#616161')}</p>",
+        _bullets(d.findings),
+        table(["layer", "status"], layers, [_ROW_COLOURS.get(s) for _, s in layers]),
+        "<details><summary>numbers</summary>" + table(["quantity", "value"], numbers) + "</details>" if numbers else "",
+        "<p><b>Remedies</b></p>" + _bullets(d.remedies) if d.remedies else "",
+    )
+
+
+def tracer_html(tracer):
+    """A `GradientTracer` as HTML: its summary line and the gradient-norm heatmap."""
+    from .plots import plot_trace
+
+    return section(f"<p><code>{escape(repr(tracer))}</code></p>",
+                   _figure_or_nothing(lambda: plot_trace(tracer), "gradient norm heatmap"))
+
+
+def history_html(history):
+    """A `History` as HTML: the last epoch's numbers and the curves."""
+    from .plots import plot_history
+
+    if not len(history):
+        return section(f"<p><code>{escape(repr(history))}</code></p>")
+    last = history.row(len(history) - 1)
+    rows = [[k, f"{v:.4g}" if isinstance(v, float) else v] for k, v in last.items()]
+    return section(f"<p><b>History</b>: {len(history)} epochs</p>", table(["last epoch", "value"], rows),
+                   _figure_or_nothing(lambda: plot_history(history), "training curves"))
