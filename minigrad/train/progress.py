@@ -11,10 +11,19 @@ import time
 
 
 def _tqdm():
+    """tqdm's bar class: the notebook widget bar in Jupyter (as tqdm.auto picks), the text
+    bar elsewhere, and also in a notebook without ipywidgets (where tqdm.auto would warn
+    and fall back to it anyway); None without tqdm."""
     try:
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm
     except ImportError:
         return None
+    if in_notebook():
+        try:
+            import ipywidgets  # noqa: F401  the widget bar needs it
+            from tqdm.notebook import tqdm
+        except ImportError:
+            pass
     return tqdm
 
 
