@@ -168,3 +168,32 @@ def test_a_custom_module_is_refused_with_its_type_name(torch):
 def test_a_torch_layer_without_a_minigrad_counterpart_is_refused_by_name(torch):
     with pytest.raises(TypeError, match="torch.nn.modules.conv.Conv2d"):
         mg.utils.from_torch(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
+
+
+def test_a_converted_model_keeps_training_under_distributed_data_parallel(torch, tmp_path):
+    # the README's road out: train here, continue in PyTorch's DDP (one CPU process, gloo)
+    dist = torch.distributed
+    if not dist.is_available():
+        pytest.skip("this torch build has no torch.distributed")
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    model = _trained(mg.float32).train()
+    torch.manual_seed(0)  # data and dropout masks
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        ddp = DDP(mg.utils.to_torch(model))
+        opt = torch.optim.SGD(ddp.parameters(), lr=0.1)
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        losses = []
+        for _ in range(5):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(ddp(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    finally:
+        dist.destroy_process_group()
+    assert losses[-1] < losses[0]
+    back = mg.utils.from_torch(ddp.module).eval()
+    xm = mg.tensor(x.numpy())
+    np.testing.assert_allclose(back(xm).numpy(), to_np(ddp.module.eval()(x)), rtol=1e-5, atol=1e-6)
