@@ -30,12 +30,12 @@ def _problem():
     return model, DataLoader(TensorDataset(x, y), batch_size=10), DataLoader(TensorDataset(x, y), batch_size=20)
 
 
-def test_callback_writes_losses_metrics_and_learning_rate_per_epoch(tmp_path):
+def test_callback_writes_losses_metrics_and_learning_rate_per_epoch(tmp_path, device):
     model, train_loader, val_loader = _problem()
     opt = mg.optim.SGD(model.parameters(), lr=0.5)
     sched = mg.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     history = mg.train.fit(model, nn.CrossEntropyLoss(), opt, train_loader, epochs=3, val_loader=val_loader,
-                           scheduler=sched, metrics=[mg.train.accuracy], progress=False,
+                           scheduler=sched, metrics=[mg.train.accuracy], progress=False, device=device,
                            callbacks=[mg.train.TensorBoard(tmp_path)])
     acc = read(tmp_path)
     tags = set(acc.Tags()["scalars"])
@@ -69,10 +69,10 @@ def test_callback_without_tensorboardx_names_the_extra(tmp_path, monkeypatch):
         mg.train.TensorBoard(tmp_path).on_train_begin({})
 
 
-def _traced(steps=4):
-    model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 1))
+def _traced(device="cpu", steps=4):
+    model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 1)).to(device)
     opt = mg.optim.SGD(model.parameters(), lr=0.05)
-    x, y = mg.randn(16, 3), mg.randn(16, 1)
+    x, y = mg.randn(16, 3, device=device), mg.randn(16, 1, device=device)
     tracer = mg.trace.GradientTracer(model)
     with tracer:
         for _ in range(steps):
@@ -82,8 +82,8 @@ def _traced(steps=4):
     return tracer, model, x
 
 
-def test_tracer_writes_per_layer_gradient_norms_and_update_ratios_as_scalars(tmp_path):
-    tracer, _, _ = _traced()
+def test_tracer_writes_per_layer_gradient_norms_and_update_ratios_as_scalars(tmp_path, device):
+    tracer, _, _ = _traced(device)
     tracer.to_tensorboard(tmp_path)
     acc = read(tmp_path)
     steps = tracer.recorded_steps()
@@ -98,8 +98,8 @@ def test_tracer_writes_per_layer_gradient_norms_and_update_ratios_as_scalars(tmp
     assert "act_mean/1" in acc.Tags()["scalars"]
 
 
-def test_tracer_writes_weight_gradient_and_activation_histograms_at_the_last_step(tmp_path):
-    tracer, model, x = _traced()
+def test_tracer_writes_weight_gradient_and_activation_histograms_at_the_last_step(tmp_path, device):
+    tracer, model, x = _traced(device)
     tracer.to_tensorboard(tmp_path, inputs=x)
     acc = read(tmp_path)
     hist_tags = set(acc.Tags()["histograms"])

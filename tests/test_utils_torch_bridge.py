@@ -22,12 +22,12 @@ def _mlp(dtype):
     )
 
 
-def _trained(dtype, steps=5):
+def _trained(dtype, steps=5, device="cpu"):
     """A small model after a few SGD steps in minigrad (BatchNorm's running stats move too)."""
-    model = _mlp(dtype)
+    model = _mlp(dtype).to(device)
     opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    x = mg.randn(32, 6, dtype=dtype)
-    y = mg.randint(0, 3, (32,))
+    x = mg.randn(32, 6, dtype=dtype, device=device)
+    y = mg.randint(0, 3, (32,), device=device)
     for _ in range(steps):
         opt.zero_grad()
         nn.CrossEntropyLoss()(model(x), y).backward()
@@ -44,12 +44,17 @@ def _assert_same_state(mg_model, torch_model):
 
 
 @pytest.mark.parametrize("dtype, tol", [(mg.float64, 1e-12), (mg.float32, 2e-6)])
-def test_to_torch_of_a_trained_model_gives_the_same_outputs(torch, dtype, tol):
-    model = _trained(dtype).eval()
-    converted = mg.utils.to_torch(model)
+def test_to_torch_of_a_trained_model_gives_the_same_outputs(torch, device, dtype, tol):
+    model = _trained(dtype, device=device).eval()
+    converted = mg.utils.to_torch(model)  # on the CPU, whatever the model's device
     _assert_same_state(model, converted)
-    x = mg.randn(10, 6, dtype=dtype)
+    x = mg.randn(10, 6, dtype=dtype, device=device)
     np.testing.assert_allclose(to_np(converted(torch.from_numpy(x.numpy()))), model(x).numpy(), rtol=tol, atol=tol)
+
+
+def test_from_torch_puts_the_model_on_the_requested_device(torch, device):
+    model = mg.utils.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2)), device=device)
+    assert {str(t.device) for t in [*model.parameters(), *model.buffers()]} == {str(mg.zeros(1, device=device).device)}
 
 
 def test_to_torch_copies_batchnorm_buffers_including_num_batches_tracked(torch):
