@@ -12,6 +12,8 @@ from minigrad import nn
 from minigrad.train import progress
 from minigrad.train.live import LivePlot
 
+from trace_helpers import train_traced
+
 pytest.importorskip("matplotlib")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -25,15 +27,7 @@ def inline_pngs(html):
 def traced(act=nn.Sigmoid, depth=6, steps=4):
     mg.manual_seed(0)
     model = nn.Sequential(*[m for _ in range(depth) for m in (nn.Linear(8, 8), act())], nn.Linear(8, 1))
-    opt = mg.optim.SGD(model.parameters(), lr=0.1)
-    x, y = mg.randn(16, 8), mg.randn(16, 1)
-    tracer = mg.trace.GradientTracer(model)
-    with tracer:
-        for _ in range(steps):
-            opt.zero_grad()
-            ((model(x) - y) ** 2).mean().backward()
-            opt.step()
-    return tracer
+    return train_traced(model, mg.randn(16, 8), mg.randn(16, 1), steps)
 
 
 def test_diagnosis_html_shows_the_coloured_verdict_a_row_per_layer_and_the_remedies():

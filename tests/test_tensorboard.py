@@ -9,6 +9,8 @@ import minigrad as mg
 from minigrad import nn
 from minigrad.data import DataLoader, TensorDataset
 
+from trace_helpers import train_traced
+
 pytest.importorskip("tensorboardX")
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
@@ -71,15 +73,8 @@ def test_callback_without_tensorboardx_names_the_extra(tmp_path, monkeypatch):
 
 def _traced(device="cpu", steps=4):
     model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 1)).to(device)
-    opt = mg.optim.SGD(model.parameters(), lr=0.05)
     x, y = mg.randn(16, 3, device=device), mg.randn(16, 1, device=device)
-    tracer = mg.trace.GradientTracer(model)
-    with tracer:
-        for _ in range(steps):
-            opt.zero_grad()
-            ((model(x) - y) ** 2).mean().backward()
-            opt.step()
-    return tracer, model, x
+    return train_traced(model, x, y, steps, lr=0.05), model, x
 
 
 def test_tracer_writes_per_layer_gradient_norms_and_update_ratios_as_scalars(tmp_path, device):
