@@ -4,7 +4,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.nn._erf import erf
+from minigrad.ops.erf import erf
 from nn_parity import check_fn
 
 # values that cover each branch: negatives, zero, tiny, and the saturated tails

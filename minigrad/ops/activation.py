@@ -1,8 +1,8 @@
-"""Elementwise primitives of `mg.nn`: activations beyond ``ops`` and dropout's mask.
+"""Activation primitives behind `mg.nn` (LeakyReLU, ELU, Softplus, GELU) and dropout's mask.
 
 Each is one graph node with PyTorch's forward and backward formulas (ATen's
 ``Activation.cpp``), so float64 results match torch to round-off. ``relu``, ``sigmoid``,
-``tanh``, ``softmax`` and ``log_softmax`` already live in ``minigrad.ops``.
+``tanh``, ``softmax`` and ``log_softmax`` are in ``elementwise.py`` and ``reduce.py``.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import math
 
 from .. import backend
 from ..autograd import Op
-from ._erf import erf
+from .erf import erf
 
 
 class LeakyReLU(Op):
