@@ -49,7 +49,7 @@ def test_to_torch_of_a_trained_model_gives_the_same_outputs(torch, device, dtype
     converted = mg.utils.to_torch(model)  # on the CPU, whatever the model's device
     _assert_same_state(model, converted)
     x = mg.randn(10, 6, dtype=dtype, device=device)
-    np.testing.assert_allclose(to_np(converted(torch.from_numpy(x.numpy()))), model(x).numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_np(converted(torch.from_numpy(x.numpy()))), to_np(model(x)), rtol=tol, atol=tol)
 
 
 def test_from_torch_puts_the_model_on_the_requested_device(torch, device):
@@ -78,7 +78,7 @@ def test_batchnorm_in_train_mode_updates_the_same_running_stats_after_conversion
     converted = mg.utils.to_torch(model)
     x = mg.randn(8, 4, dtype=mg.float64)
     out, out_t = model(x), converted(torch.from_numpy(x.numpy()))
-    np.testing.assert_allclose(to_np(out_t), out.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_np(out_t), to_np(out), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(to_np(converted[1].running_mean), model[1].running_mean.numpy(), rtol=1e-12)
     assert int(converted[1].num_batches_tracked) == int(model[1].num_batches_tracked.item()) == 1
 
@@ -89,7 +89,7 @@ def test_round_trip_from_torch_of_to_torch_is_the_same_model(torch):
     assert repr(back) == repr(model)
     _assert_same_state(back, mg.utils.to_torch(model))
     x = mg.randn(7, 6)
-    np.testing.assert_array_equal(back(x).numpy(), model(x).numpy())
+    np.testing.assert_array_equal(to_np(back(x)), to_np(model(x)))
 
 
 def test_from_torch_of_a_torch_built_model_gives_the_same_outputs(torch):
@@ -101,7 +101,7 @@ def test_from_torch_of_a_torch_built_model_gives_the_same_outputs(torch):
     model = mg.utils.from_torch(tmodel)
     assert model[3].bias is None and model[1].weight is None
     x = mg.randn(4, 5, dtype=mg.float64)
-    np.testing.assert_allclose(model(x).numpy(), to_np(tmodel(torch.from_numpy(x.numpy()))), rtol=1e-12)
+    np.testing.assert_allclose(to_np(model(x)), to_np(tmodel(torch.from_numpy(x.numpy()))), rtol=1e-12)
 
 
 @pytest.mark.parametrize("layer", ACTIVATIONS, ids=lambda m: repr(m))
@@ -111,7 +111,7 @@ def test_each_activation_and_shape_layer_converts_with_its_arguments(torch, laye
     assert type(converted).__name__ == type(layer).__name__
     assert repr(converted) == repr(layer)
     x = mg.randn(3, 4, dtype=mg.float64)
-    np.testing.assert_allclose(to_np(converted(torch.from_numpy(x.numpy()))), layer(x).numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(to_np(converted(torch.from_numpy(x.numpy()))), to_np(layer(x)), rtol=1e-12, atol=1e-15)
     assert repr(mg.utils.from_torch(converted)) == repr(layer)
 
 
@@ -127,7 +127,7 @@ def test_converted_weights_are_copies_not_views(torch):
     converted = mg.utils.to_torch(model)
     with torch.no_grad():
         converted.weight.add_(1.0)
-    assert not np.allclose(to_np(converted.weight), model.weight.numpy())
+    assert not np.allclose(to_np(converted.weight), to_np(model.weight))
 
 
 def test_requires_grad_is_carried_over(torch):
@@ -153,7 +153,7 @@ def test_recurrent_and_embedding_layers_convert_when_minigrad_has_them(torch, na
     x = mg.randint(0, 10, (3, 5)) if x_shape is None else mg.randn(*x_shape, dtype=mg.float64)
     ours, theirs = layer(x), converted(torch.from_numpy(x.numpy()))
     ours, theirs = (ours[0], theirs[0]) if isinstance(ours, tuple) else (ours, theirs)
-    np.testing.assert_allclose(ours.numpy(), to_np(theirs), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_np(ours), to_np(theirs), rtol=1e-10, atol=1e-12)
     _assert_same_state(mg.utils.from_torch(converted), converted)
 
 
@@ -201,4 +201,4 @@ def test_a_converted_model_keeps_training_under_distributed_data_parallel(torch,
     assert losses[-1] < losses[0]
     back = mg.utils.from_torch(ddp.module).eval()
     xm = mg.tensor(x.numpy())
-    np.testing.assert_allclose(back(xm).numpy(), to_np(ddp.module.eval()(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_np(back(xm)), to_np(ddp.module.eval()(x)), rtol=1e-5, atol=1e-6)

@@ -142,12 +142,12 @@ NOTEBOOKS["04_optimizers_on_a_ravine"] = [
     "def descend(make_opt, steps=60, start=(-10.0, 1.0)):\n"
     "    p = mg.tensor(list(start), dtype=mg.float64, requires_grad=True)\n"
     "    opt = make_opt([p])\n"
-    "    path = [p.numpy().copy()]\n"
+    "    path = [p.detach().numpy().copy()]\n"
     "    for _ in range(steps):\n"
     "        opt.zero_grad()\n"
     "        ravine(p).backward()\n"
     "        opt.step()\n"
-    "        path.append(p.numpy().copy())\n"
+    "        path.append(p.detach().numpy().copy())\n"
     "    return np.array(path)\n\n"
     "runs = {\n"
     "    'SGD lr=0.95': lambda ps: optim.SGD(ps, lr=0.95),\n"
@@ -214,6 +214,8 @@ NOTEBOOKS["05_learning_rate_schedules"] = [
 
 def build(name, cells):
     nb = new_notebook(cells=[new_markdown_cell(c) if _is_markdown(c) else new_code_cell(c) for c in cells])
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # stable ids: regenerating leaves unchanged cells unchanged in git
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     path = os.path.join(HERE, f"{name}.ipynb")
