@@ -143,6 +143,9 @@ def test_requires_grad_is_carried_over(torch):
     ("RNN", dict(input_size=3, hidden_size=4, num_layers=2, nonlinearity="relu"), (5, 2, 3)),
     ("LSTM", dict(input_size=3, hidden_size=4, batch_first=True), (2, 5, 3)),
     ("GRU", dict(input_size=3, hidden_size=4, bidirectional=True), (5, 2, 3)),
+    ("RNNCell", dict(input_size=3, hidden_size=4, nonlinearity="relu"), (2, 3)),
+    ("LSTMCell", dict(input_size=3, hidden_size=4, bias=False), (2, 3)),
+    ("GRUCell", dict(input_size=3, hidden_size=4), (2, 3)),
 ])
 def test_recurrent_and_embedding_layers_convert_when_minigrad_has_them(torch, name, args, x_shape):
     if not hasattr(nn, name):
@@ -168,6 +171,18 @@ def test_a_custom_module_is_refused_with_its_type_name(torch):
 
     with pytest.raises(TypeError, match="TwoHeads.*supported types: .*Linear"):
         mg.utils.to_torch(nn.Sequential(nn.Linear(2, 2), TwoHeads()))
+
+
+def test_a_torch_option_minigrad_lacks_is_refused_unless_at_its_default(torch):
+    if not hasattr(nn, "LSTM"):
+        pytest.skip("mg.nn.LSTM does not exist yet")
+    import inspect
+
+    if "proj_size" in inspect.signature(nn.LSTM).parameters:
+        pytest.skip("mg.nn.LSTM has proj_size")
+    assert mg.utils.from_torch(torch.nn.LSTM(3, 4)).hidden_size == 4  # proj_size=0, torch's default
+    with pytest.raises(TypeError, match=r"LSTM\(proj_size=2\) has no counterpart"):
+        mg.utils.from_torch(torch.nn.LSTM(3, 4, proj_size=2))
 
 
 def test_a_torch_layer_without_a_minigrad_counterpart_is_refused_by_name(torch):

@@ -8,6 +8,7 @@ layer type; containers (``Sequential``, ``ModuleList``) are converted child by c
 """
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 
 # layer class name (the same in both frameworks) -> constructor arguments, read from the
@@ -37,8 +38,14 @@ _LAYERS = {
              "bidirectional", "proj_size"),
     "GRU": ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
             "bidirectional"),
+    "RNNCell": ("input_size", "hidden_size", "bias", "nonlinearity"),
+    "LSTMCell": ("input_size", "hidden_size", "bias"),
+    "GRUCell": ("input_size", "hidden_size", "bias"),
 }
 _CONTAINERS = ("Sequential", "ModuleList")
+# the value at which an option the other framework lacks changes nothing, for classes whose
+# signature does not say (torch's LSTM takes *args, **kwargs)
+_NEUTRAL = {"proj_size": 0}
 
 
 def to_torch(module):
@@ -101,13 +108,16 @@ def _convert(module, src_ns, dst_ns, convert_tensor, fn):
         out = (target_cls(OrderedDict(children)) if name == "Sequential"
                else target_cls([m for _, m in children]))
     else:
-        out = target_cls(**_constructor_args(module, _LAYERS[name]))
+        out = target_cls(**_constructor_args(module, _LAYERS[name], target_cls, fn))
         _copy_state(module, out, dst_ns.Parameter, convert_tensor, fn)
     out.train(module.training)
     return out
 
 
-def _constructor_args(module, names):
+def _constructor_args(module, names, target_cls, fn):
+    accepted = inspect.signature(target_cls).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())  # torch's RNNs
+    defaults = inspect.signature(type(module)).parameters
     args = {}
     for arg in names:
         if not hasattr(module, arg):
@@ -115,6 +125,13 @@ def _constructor_args(module, names):
         value = getattr(module, arg)
         if arg == "bias" and not isinstance(value, bool):
             value = value is not None  # Linear/LayerNorm keep the bias tensor (or None) under this name
+        if arg not in accepted and not takes_any:
+            # an option the other side lacks (e.g. LSTM's proj_size) converts only at its default
+            default = defaults[arg].default if arg in defaults else _NEUTRAL.get(arg, inspect.Parameter.empty)
+            if value != default:
+                raise TypeError(f"{fn}: {type(module).__name__}({arg}={value!r}) has no counterpart in "
+                                f"{target_cls.__module__}.{target_cls.__name__}")
+            continue
         args[arg] = value
     return args
 
