@@ -239,6 +239,12 @@ class Op:
 
         Hot path of every op: unary and binary calls take short branches.
         """
+        for a in args:  # GPU ops run on their tensors' device (cuda:1 results on cuda:1)
+            if isinstance(a, Tensor):
+                if type(a.array) is not _ndarray and backend.off_current_device(a.array):
+                    with backend.on_device_of(a.array):
+                        return cls.apply(*args, **kwargs)
+                break
         node = _new(cls)
         n = len(args)
         try:
@@ -404,7 +410,7 @@ def _accumulate_leaf(leaf, grad, incoming):
     grad = backend.as_array(grad)
     if leaf.grad is None:
         # A pass-through or a view may alias another gradient: own the array we keep.
-        if grad is incoming or grad.base is not None or not grad.flags.writeable:
+        if grad is incoming or grad.base is not None or not backend.is_writeable(grad):
             grad = grad.copy()
         leaf.grad = Tensor._make(grad, False, None)
     else:
@@ -413,6 +419,9 @@ def _accumulate_leaf(leaf, grad, incoming):
 
 def backward(root, gradient=None, retain_graph=False):
     """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    if type(root.array) is not _ndarray and backend.off_current_device(root.array):
+        with backend.on_device_of(root.array):  # the backward kernels run on root's device
+            return backward(root, gradient, retain_graph)
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad and has no grad_fn; did you forget "

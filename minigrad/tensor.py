@@ -235,7 +235,7 @@ class Tensor:
         """The single value as a Python number."""
         if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, this one has shape {tuple(self.shape)}")
-        return self.array.item()
+        return backend.item(self.array)
 
     def tolist(self):
         return backend.to_host(self.array).tolist()
@@ -440,7 +440,7 @@ class Tensor:
         from .ops.shape import normalize_index
 
         value = value.array if isinstance(value, Tensor) else value
-        self.array[normalize_index(index, self.xp)] = value
+        self.array[normalize_index(index, self.xp, self.array)] = value
 
     # `x += y` is in place, as in torch; on a non-leaf inside the graph it falls back to
     # `x = x + y`, which gives the same values and a correct gradient (torch would record
@@ -459,6 +459,12 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self / other if self._graph_tracked() else self.div_(other)
+
+
+# In-place methods touch the array directly (no Op): run them on the tensor's GPU too.
+for _name in ("zero_", "fill_", "copy_", "add_", "mul_", "div_", "clamp_", "uniform_", "normal_", "__setitem__"):
+    setattr(Tensor, _name, backend.runs_on_own_device(getattr(Tensor, _name)))
+del _name
 
 
 class _HookHandle:

@@ -105,8 +105,10 @@ class _Call:
             return _wrap_raw(r, _strict.current_device())
         if isinstance(r, numpy.generic):
             return _wrap_raw(numpy.asarray(r), _strict.current_device())
-        if t is tuple or t is list:
-            return t(self.wrap(v) for v in r)
+        if t is list:
+            return [self.wrap(v) for v in r]
+        if isinstance(r, tuple):  # NumPy's named results (QRResult, ...) are plain tuples in CuPy
+            return tuple(self.wrap(v) for v in r)
         return r
 
 
@@ -119,7 +121,8 @@ def call(fn, args, kwargs, allow_host=False, kernel=True):
     c = _Call(allow_host)
     a = c.unwrap(args)
     k = c.unwrap(kwargs) if kwargs else {}
-    result = fn(*a, **k)
+    with numpy.errstate(all="ignore"):  # CuPy never warns about inf/NaN results
+        result = fn(*a, **k)
     if kernel and c.arrays and not _is_view_of_input(result, c):
         c.check_devices()
     return c.wrap(result)
