@@ -499,7 +499,7 @@ class Generator:
 
     def permutation(self, n):
         with on_device(self.device):
-            return self.rng.permutation(n).astype(int64, copy=False)
+            return self.rng.permutation(int(n)).astype(int64, copy=False)  # CuPy takes a Python int only
 
     def __repr__(self):
         return f"Generator(device={self.device!r}, seed={self._seed})"

@@ -64,10 +64,14 @@ class RandomState:
         return _out(self._rng.integers(low, high, size=size, dtype=dtype))
 
     def permutation(self, num):
-        if isinstance(num, _core.ndarray):
-            _core._check_current(num)
-            return _out(self._rng.permutation(num._a))
-        return _out(self._rng.permutation(int(num)).astype(_numpy.int64))
+        """A permuted range for a Python int; otherwise a shuffled copy of an array (so a
+        NumPy integer, taken as a 0-d array, raises as in CuPy)."""
+        if isinstance(num, int):
+            return _out(self._rng.permutation(num).astype(_numpy.int64))
+        if not isinstance(num, _core.ndarray) or num.ndim == 0:
+            raise TypeError("permutation: the array must be at least 1-dimensional (or num a Python int)")
+        _core._check_current(num)
+        return _out(self._rng.permutation(num._a))
 
     def shuffle(self, a):
         if not isinstance(a, _core.ndarray):
