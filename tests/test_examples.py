@@ -96,3 +96,16 @@ def test_quick_run_on_the_second_device_of_a_two_device_stand_in(name, tmp_path)
     out_args = ["--out", str(tmp_path)] if name in OUTPUTS else []
     proc = run_example(name, "--quick", *out_args, "--device", "cuda:1", strict_cupy=2)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
+def test_gpu_check_dry_run_lists_install_suite_every_example_and_the_gpu_benchmarks():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gpu_check.py"), "--dry-run"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "--install-only --cupy-package cupy-cuda12x" in out
+    assert "MINIGRAD_TEST_DEVICE=cuda" in out and "-m pytest" in out
+    for name in EXAMPLES:
+        assert f"examples/{name}.py --quick" in out.replace(os.sep, "/"), name
+    assert out.count("--device cuda") >= len(EXAMPLES)  # every example but gpu.py, and the bench
+    assert "tools/bench.py A B --device cuda" in out.replace(os.sep, "/")
