@@ -83,10 +83,7 @@ class Op:
                 if first is None:
                     first = arr
                 elif type(arr) is not type(first) or (type(first) is not _ndarray and arr.device != first.device):
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on the same device, got "
-                        f"{backend.device_of(first)} and {backend.device_of(arr)}"
-                    )
+                    raise backend.device_mismatch(cls.__name__, backend.device_of(first), backend.device_of(arr))
                 arrays.append(arr)
                 r = a.requires_grad
                 needs.append(r)

@@ -476,7 +476,7 @@ def _compare(ufunc_name):
         xa = a.array if isinstance(a, Tensor) else a
         xb = b.array if isinstance(b, Tensor) else b
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
-            raise RuntimeError(f"{ufunc_name}: tensors on different devices, {a.device} and {b.device}")
+            raise backend.device_mismatch(ufunc_name, a.device, b.device)
         try:
             out = getattr(t.xp, ufunc_name)(xa, xb)
         except ValueError as e:
