@@ -251,7 +251,7 @@ class Sigmoid(Op):
 
     def forward(self, x):
         xp = backend.array_module(x)
-        t = xp.negative(x)
+        t = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input stays an array
         xp.minimum(t, _EXP_LIMIT.get(x.dtype, 88.0), out=t)
         xp.exp(t, out=t)
         t += 1
