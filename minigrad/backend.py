@@ -144,6 +144,12 @@ def device_of(array) -> str:
     return f"cuda:{array.device.id}"
 
 
+def device_mismatch(what, *devices) -> RuntimeError:
+    """The one error for tensors of one operation that live on different devices."""
+    names = sorted({str(d) for d in devices})
+    return RuntimeError(f"{what}: expected all tensors on the same device, got {' and '.join(names)}")
+
+
 def xp_for_device(device):
     """The array module (numpy or cupy) for a canonical device name."""
     if device == "cpu":
@@ -307,13 +313,6 @@ def ignore_float_errors(xp):
     if xp is np:
         return np.errstate(divide="ignore", invalid="ignore", over="ignore")
     return contextlib.nullcontext()
-
-
-def is_writeable(array) -> bool:
-    """Whether `array` may be written in place: NumPy arrays say so in their flags (a
-    read-only view or buffer says no); CuPy's flags have no such field, and device memory
-    is always writeable."""
-    return array.flags.writeable if isinstance(array, np.ndarray) else True
 
 
 def as_array(x):
