@@ -351,8 +351,29 @@ def to_host(array):
     if isinstance(array, np.generic):
         return np.asarray(array)
     if _deferred:
+        if array.dtype == float64 and array.ndim == 1:  # e.g. the tracer's stacked statistics
+            return _get_with_deferred_checks(array)
         raise_deferred()
     return array.get()
+
+
+def _get_with_deferred_checks(array):
+    """`array.get()` with this device's pending check flags in the same transfer."""
+    dev = array.device.id
+    keys = [k for k in _deferred if k[0] == dev]
+    if not keys:
+        raise_deferred()
+        return array.get()
+    cp = _load_cupy()
+    with array.device:
+        flags = cp.stack([_deferred.pop(k) for k in keys]).astype(float64)
+        host = cp.concatenate([array, flags]).get()
+    for (_, error, message), failed in zip(keys, host[array.size:]):
+        if failed:
+            _deferred.clear()
+            raise error(message)
+    raise_deferred()  # other devices' flags, if any
+    return host[:array.size]
 
 
 def asarray(data, dtype=None, device="cpu"):

@@ -125,3 +125,24 @@ def test_ops_on_the_second_gpu_run_there_whatever_the_current_device():
         with mg.no_grad():
             a.add_(1.0)
     assert out.device == "cuda:1" and a.grad.device == "cuda:1"
+
+
+def test_a_traced_step_makes_one_transfer(device, syncs):
+    # the tracer fetches each recorded step's statistics at once; the loss's deferred
+    # class-index check travels in the same transfer
+    loader, model, opt, loss_fn = _training_setup(device)
+    with mg.trace.GradientTracer(model):
+        _epoch(loader, model, opt, loss_fn)
+        with syncs.syncs() as s:
+            _epoch(loader, model, opt, loss_fn)
+    assert s.total == len(loader), f"{s.total} transfers in {len(loader)} steps: {dict(s.by_site())}"
+
+
+def test_a_bad_class_index_in_a_traced_step_is_still_reported_by_a_later_sync(device):
+    model = nn.Linear(4, 3).to(device)
+    with pytest.raises(IndexError, match="out of bounds for 3 classes"):
+        with mg.trace.GradientTracer(model):
+            loss = F.cross_entropy(model(mg.randn(2, 4, device=device)), mg.tensor([0, 3], device=device))
+            loss.backward()
+            mg.optim.SGD(model.parameters(), lr=0.1).step()
+            to_np(loss)
