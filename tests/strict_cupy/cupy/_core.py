@@ -240,43 +240,7 @@ class ndarray:
             "Please use `.get()` to construct a NumPy array explicitly."
         )
 
-    # -- host syncs
-    def item(self, *args):
-        _strict.record("item")
-        return self._a.item(*args)
-
-    def tolist(self):
-        _strict.record("tolist")
-        return self._a.tolist()
-
-    def __float__(self):
-        _strict.record("float")
-        return float(self._a)
-
-    def __int__(self):
-        _strict.record("int")
-        return int(self._a)
-
-    def __index__(self):
-        _strict.record("index")
-        return self._a.__index__()
-
-    def __complex__(self):
-        _strict.record("complex")
-        return complex(self._a)
-
-    def __bool__(self):
-        _strict.record("bool")
-        return bool(self._a)
-
-    def __repr__(self):
-        _strict.record("repr")
-        return repr(self._a)
-
-    def __str__(self):
-        _strict.record("str")
-        return str(self._a)
-
+    # -- host syncs (the conversions to Python values are installed below the class)
     def __format__(self, spec):
         _strict.record("format")
         return format(self._a, spec) if self.ndim == 0 else str(self)
@@ -371,6 +335,26 @@ class ndarray:
         if mine is None:
             return NotImplemented
         return mine(*args, **kwargs)
+
+
+def _syncing(kind, convert):
+    """A method that copies the value to the host (a sync of `kind`) and converts it."""
+
+    def method(self, *args):
+        _strict.record(kind)
+        return convert(self._a, *args)
+
+    method.__name__ = kind
+    return method
+
+
+for _name, _kind, _convert in [
+    ("item", "item", numpy.ndarray.item), ("tolist", "tolist", numpy.ndarray.tolist),
+    ("tobytes", "tobytes", numpy.ndarray.tobytes), ("__float__", "float", float), ("__int__", "int", int),
+    ("__index__", "index", numpy.ndarray.__index__), ("__complex__", "complex", complex),
+    ("__bool__", "bool", bool), ("__repr__", "repr", repr), ("__str__", "str", str),
+]:
+    setattr(ndarray, _name, _syncing(_kind, _convert))
 
 
 def _check_current(arr):

@@ -21,6 +21,14 @@ def _out(raw):
     return _core._wrap_raw(_numpy.asarray(raw), _strict.current_device())
 
 
+def _into(out, raw):
+    """The samples as a new device array, or written into `out`."""
+    if out is None:
+        return _out(raw)
+    out[...] = _out(raw)
+    return out
+
+
 def _host(x):
     """Distribution parameters may be cupy arrays (on the current device) or scalars."""
     if isinstance(x, _core.ndarray):
@@ -133,18 +141,10 @@ class Generator:
         self._rng = _numpy.random.Generator(_numpy.random.PCG64(seed))
 
     def random(self, size=None, dtype=_numpy.float64, out=None):
-        r = self._rng.random(size, dtype=_float_dtype(dtype))
-        if out is not None:
-            out[...] = _out(r)
-            return out
-        return _out(r)
+        return _into(out, self._rng.random(size, dtype=_float_dtype(dtype)))
 
     def standard_normal(self, size=None, dtype=_numpy.float64, out=None):
-        r = self._rng.standard_normal(size, dtype=_float_dtype(dtype))
-        if out is not None:
-            out[...] = _out(r)
-            return out
-        return _out(r)
+        return _into(out, self._rng.standard_normal(size, dtype=_float_dtype(dtype)))
 
     def integers(self, low, high=None, size=None, dtype=_numpy.int64, endpoint=False):
         return _out(self._rng.integers(low, high, size=size, dtype=dtype, endpoint=endpoint))
