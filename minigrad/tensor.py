@@ -435,6 +435,42 @@ class Tensor:
         self.array[...] = gen.normal(self.shape, self.dtype, mean, std)
         return self
 
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Fill with integers uniform in [from_, to) (``random_(to)``: [0, to); no bounds:
+        [0, dtype max], or [0, 2^mantissa] for floats), as torch."""
+        self._inplace("random_")
+        gen = generator or backend.default_generator(self.device)
+        if to is None and from_ == 0:
+            self.array[...] = gen.random_bits(self.shape, self.dtype)
+        else:
+            low, high = (0, from_) if to is None else (from_, to)
+            if high <= low:
+                raise RuntimeError(f"random_: expects 'from' < 'to', got from={low} to={high}")
+            self.array[...] = gen.integers(low, high, self.shape, self.dtype)
+        return self
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with samples of Exp(lambd) (density lambd * exp(-lambd x))."""
+        self._inplace("exponential_")
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_: expects lambda > 0.0, got {lambd}")
+        gen = generator or backend.default_generator(self.device)
+        self.array[...] = gen.exponential(self.shape, self.dtype, lambd)
+        return self
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 0/1 samples, 1 with probability `p` (a float, or a tensor broadcast to self)."""
+        self._inplace("bernoulli_")
+        gen = generator or backend.default_generator(self.device)
+        if isinstance(p, Tensor):
+            probs = self.xp.broadcast_to(p.array, self.shape)
+            self.array[...] = backend.to_device(gen.bernoulli_from(probs, self.dtype), self.device)
+        else:
+            if not 0 <= p <= 1:
+                raise RuntimeError(f"bernoulli_: expected p in [0, 1], got {p}")
+            self.array[...] = gen.bernoulli(self.shape, self.dtype, p)
+        return self
+
     def __setitem__(self, index, value):
         self._inplace("__setitem__")
         from .ops.shape import normalize_index
