@@ -80,3 +80,12 @@ def test_train_digits_default_run_reaches_97_percent(device, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     accuracy = float(re.search(r"test accuracy (\d+\.\d+)%", proc.stdout).group(1))
     assert accuracy >= 97.0, proc.stdout[-2000:]
+
+
+def test_train_digits_compare_torch_prints_torchs_initial_loss(torch, tmp_path):
+    # same seed, no copied weights: the same initial weights, batch and dropout masks
+    proc = run_example("train_digits", "--quick", "--compare-torch", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    losses = dict(re.findall(r"(minigrad|PyTorch): +initial loss (\d+\.\d+)", proc.stdout))
+    assert set(losses) == {"minigrad", "PyTorch"}, proc.stdout[-2000:]
+    assert f"{float(losses['minigrad']):.4f}" == f"{float(losses['PyTorch']):.4f}"
