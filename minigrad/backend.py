@@ -349,7 +349,7 @@ class Generator:
         if self._stream is not None:
             return _cpu_random.uniform(self._stream, shape, _float_or_double(dtype), low, high).astype(dtype, copy=False)
         with on_device(self.device):
-            u = self.rng.random_sample(shape, dtype=_float_or_double(dtype))
+            u = self.rng.random_sample(shape, dtype=_single_or_double(dtype))
             if low != 0.0 or high != 1.0:
                 u = u * (high - low) + low
             return u.astype(dtype, copy=False)
@@ -359,7 +359,7 @@ class Generator:
         if self._stream is not None:
             return _cpu_random.normal(self._stream, shape, _float_or_double(dtype), mean, std).astype(dtype, copy=False)
         with on_device(self.device):
-            z = self.rng.standard_normal(shape, dtype=_float_or_double(dtype))
+            z = self.rng.standard_normal(shape, dtype=_single_or_double(dtype))
             if std != 1.0 or mean != 0.0:
                 z = z * std + mean
             return z.astype(dtype, copy=False)
@@ -378,8 +378,8 @@ class Generator:
             return _cpu_random.random_bits(self._stream, shape, dtype)
         dt = np.dtype(dtype)
         top = (1 << np.finfo(dt).nmant + 1) if dt.kind == "f" else (1 if dt == bool_ else int(np.iinfo(dt).max))
-        with on_device(self.device):
-            return self.rng.randint(0, top + 1, size=shape, dtype=np.int64).astype(dt)
+        with on_device(self.device):  # int64's top itself is left out: its bound must fit int64
+            return self.rng.randint(0, min(top + 1, 2**63 - 1), size=shape, dtype=np.int64).astype(dt)
 
     def permutation(self, n):
         """A random permutation of 0..n-1 as ``torch.randperm`` (int64)."""
@@ -427,9 +427,14 @@ class Generator:
 
 
 def _float_or_double(dtype):
-    """The dtype random floats are drawn in: float16/32/64 as asked, anything else float64."""
+    """The dtype CPU random floats are drawn in: float16/32/64 as asked, else float64."""
     dtype = np.dtype(dtype)
     return dtype if dtype in (float16, float32, float64) else float64
+
+
+def _single_or_double(dtype):
+    """The dtype CuPy draws in (float32 or float64; the result is cast afterwards)."""
+    return dtype if np.dtype(dtype) in (float32, float64) else float64
 
 
 _default_generators: dict = {}
