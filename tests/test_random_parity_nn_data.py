@@ -48,6 +48,16 @@ def test_trunc_normal_takes_torchs_rejection_path_and_numbers(torch, bounds, dty
     _same_state(g, tg)
 
 
+def test_sparse_equals_torch_including_its_default_generator_quirk(torch):
+    g, tg = _pair(torch, 8)
+    mg.manual_seed(9)
+    torch.manual_seed(9)
+    ours = mg.nn.init.sparse_(mg.empty(12, 5), 0.3, generator=g)
+    theirs = torch.nn.init.sparse_(torch.empty(12, 5), 0.3, generator=tg)
+    np.testing.assert_array_equal(np.asarray(ours), theirs.numpy())
+    np.testing.assert_array_equal(np.asarray(mg.rand(2)), torch.rand(2).numpy())
+
+
 @pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 3, 3)])
 def test_orthogonal_equals_torch_up_to_the_qr_rounding(torch, shape):
     """The Gaussian draw is identical; the QR factorisations (two LAPACK builds) may differ

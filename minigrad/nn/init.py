@@ -173,6 +173,22 @@ def _empty_like(tensor, shape):
         return Tensor._make(tensor.xp.empty(shape, dtype=tensor.dtype), False, None)
 
 
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D tensor N(0, std^2) with a fraction `sparsity` of each column zeroed
+    (Martens, 2010). As torch, the zeroed rows come from ``randperm`` on the default
+    generator, not `generator`, one column after another."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    with no_grad():
+        normal_(tensor, 0.0, std, generator)
+        gen = backend.default_generator(tensor.device)
+        for col in range(cols):  # one randperm per column: torch's draw order
+            tensor.array[gen.permutation(rows)[:num_zeros], col] = 0
+    return tensor
+
+
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std^2) truncated to [a, b], by rejection, drawing as torch 2.13 does.
 
