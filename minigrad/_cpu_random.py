@@ -48,8 +48,9 @@ def uniform(stream, shape, dtype, low=0.0, high=1.0):
     if lo != 0 or hi != 1:
         u = fma(u, hi - lo, lo)
     out = u.astype(dtype, copy=False)
-    if lo != 0 or hi != 1:
-        out[out == np.asarray(high, dtype=dtype)] = np.asarray(low, dtype=dtype)
+    top = np.asarray(high, dtype=dtype)
+    if (lo != 0 or hi != 1 or ot != np.dtype(dtype)) and bool((out == top).any()):
+        out[out == top] = np.asarray(low, dtype=dtype)
     return out.reshape(shape)
 
 

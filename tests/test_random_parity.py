@@ -37,6 +37,18 @@ def test_rand_and_randn_equal_torch_bit_for_bit(torch, seed, size, dtype):
         _same(mg.randn(size, generator=g, dtype=dtype), torch.randn(size, generator=tg, dtype=getattr(torch, dtype)), g, tg)
 
 
+@pytest.mark.parametrize("size", [3, 16, 17, 1000])
+def test_float16_draws_go_through_float32_as_torch(torch, size):
+    """Half precision: float32 draws rounded (a uniform that rounds up to `to` becomes
+    `from`), normals 16 uniforms per block through a float32 buffer."""
+    g, tg = _pair(torch, 2147483647)
+    half = torch.float16
+    _same(mg.rand(size, generator=g, dtype="float16"), torch.rand(size, generator=tg, dtype=half), g, tg)
+    _same(mg.randn(size, generator=g, dtype="float16"), torch.randn(size, generator=tg, dtype=half), g, tg)
+    _same(mg.empty(size, dtype="float16").uniform_(-2, 3, generator=g),
+          torch.empty(size, dtype=half).uniform_(-2, 3, generator=tg), g, tg)
+
+
 def test_makemore_embedding_table_equals_torch(torch):
     g = mg.Generator().manual_seed(2147483647)
     tg = torch.Generator().manual_seed(2147483647)
