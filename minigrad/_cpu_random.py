@@ -380,64 +380,10 @@ def randperm(stream, n):
 
 # ---------------------------------------------------------------------------- bernoulli etc.
 def bernoulli_scalar(stream, shape, dtype, p):
-    """``bernoulli_(p)`` with a float p (also how dropout draws its mask).
-
-    torch has two CPU kernels here. Its x86 builds with MKL, on Intel processors, take one
-    random() as the seed of MKL's MCG31 generator and compare its uniforms with p
-    (viRngBernoulli, ICDF method); elsewhere (AMD, ARM) each element compares a double
-    uniform with p. We pick the same kernel torch picks on this machine (`mkl_bernoulli`).
-    """
-    n = math.prod(shape)
-    if mkl_bernoulli():
-        u = _mcg31_uniforms(int(stream.random(1)[0]), n)
-    else:
-        u = _unit_double(stream, n)
-    return (u < float(p)).astype(dtype).reshape(shape)
-
-
-_MCG31_M, _MCG31_A = 2**31 - 1, 1132489760  # MKL's VSL_BRNG_MCG31: x_k = a x_{k-1} mod m
-
-
-def _mcg31_uniforms(seed, n):
-    """The first `n` uniforms x_k / m of MKL's MCG31 stream seeded with `seed`.
-
-    x_k = x_0 a^k mod m; the powers of a come by doubling (products stay below 2^62).
-    """
-    x0 = seed % _MCG31_M or 1  # MKL replaces a zero state by 1
-    powers = np.ones(1, dtype=np.uint64)
-    while len(powers) < n:
-        step = np.uint64(pow(_MCG31_A, len(powers), _MCG31_M))
-        powers = np.concatenate([powers, powers * step % np.uint64(_MCG31_M)])
-    return (np.uint64(x0) * powers[:n] % np.uint64(_MCG31_M)) / _MCG31_M
-
-
-_MKL_BERNOULLI = None
-
-
-def mkl_bernoulli():
-    """Whether torch's CPU bernoulli_(p) takes its MKL kernel here: an x86 processor whose
-    vendor is Intel (torch's x86 wheels are built with MKL). Set ``_MKL_BERNOULLI`` to force."""
-    global _MKL_BERNOULLI
-    if _MKL_BERNOULLI is None:
-        _MKL_BERNOULLI = _intel_x86()
-    return _MKL_BERNOULLI
-
-
-def _intel_x86():
-    import platform
-
-    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
-        return False
-    try:
-        with open("/proc/cpuinfo") as f:
-            return "GenuineIntel" in f.read(4096)
-    except OSError:  # macOS, Windows: the vendor is in the processor string or sysctl
-        text = platform.processor()
-        if not text and platform.system() == "Darwin":
-            import subprocess
-
-            text = subprocess.run(["sysctl", "-n", "machdep.cpu.vendor"], capture_output=True, text=True).stdout
-        return "Intel" in text
+    """``bernoulli_(p)`` with a float p (also how dropout draws its mask): 1 where a double
+    uniform < p. (torch builds up to 2.4 took an MKL kernel here on Intel CPUs; since
+    pytorch/pytorch#132395 the public builds, 2.13 included, use this one everywhere.)"""
+    return (_unit_double(stream, math.prod(shape)) < float(p)).astype(dtype).reshape(shape)
 
 
 def bernoulli_tensor(stream, probs, dtype):

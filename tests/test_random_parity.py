@@ -222,31 +222,6 @@ def test_large_float32_normals_are_within_4_ulp_of_torch(torch, monkeypatch):
     np.testing.assert_array_equal(g.get_state(), tg.get_state().numpy())
 
 
-def test_mkl_bernoulli_kernel_equals_mkl_itself(monkeypatch):
-    """On Intel CPUs torch's bernoulli_(p) seeds MKL's MCG31 with one random(); our NumPy
-    MCG31 is checked against MKL's own viRngBernoulli where the library is present."""
-    import ctypes
-    import ctypes.util
-    import glob
-    import sys
-
-    paths = [ctypes.util.find_library("mkl_rt")] + glob.glob(f"{sys.prefix}/lib/libmkl_rt.so*")
-    paths = [p for p in paths if p]
-    if not paths:
-        pytest.skip("MKL's runtime library is not installed")
-    mkl = ctypes.CDLL(paths[0])
-    mkl.viRngBernoulli.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_double]
-    monkeypatch.setattr(_cpu_random, "_MKL_BERNOULLI", True)
-    for seed, n in [(0, 1), (1, 801), (2147483647, 5000)]:
-        ours = mg.empty(n).bernoulli_(0.3, generator=mg.Generator().manual_seed(seed))
-        stream = ctypes.c_void_p()
-        mkl.vslNewStream(ctypes.byref(stream), 1 << 20, ctypes.c_uint(int(mg.Generator().manual_seed(seed)._stream.random(1)[0])))
-        theirs = np.zeros(n, dtype=np.int32)
-        mkl.viRngBernoulli(0, stream, n, theirs.ctypes.data, 0.3)
-        mkl.vslDeleteStream(ctypes.byref(stream))
-        np.testing.assert_array_equal(np.asarray(ours), theirs)
-
-
 def test_float32_normals_across_chunk_boundaries_equal_torch(torch):
     """The exact AVX2 replay runs in chunks of `_CHUNK` blocks; results do not depend on them."""
     n = 16 * (2 * _cpu_random._CHUNK + 3) + 5
