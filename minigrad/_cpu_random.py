@@ -55,13 +55,14 @@ def uniform(stream, shape, dtype, low=0.0, high=1.0):
 
 
 # ---------------------------------------------------------------------------- normals
-def normal(stream, shape, dtype, mean=0.0, std=1.0):
+def normal(stream, shape, dtype, mean=0.0, std=1.0, contiguous=True):
     """``Tensor.normal_(mean, std)`` as torch's normal_kernel: fewer than 16 elements take
     the scalar Box-Muller path in double (with the cached second sample); 16 or more fill
     blocks of 16 uniforms, the first 8 giving radii and the last 8 angles, and a ragged tail
-    redraws 16 fresh uniforms for the last 16 slots."""
+    redraws 16 fresh uniforms for the last 16 slots. A non-contiguous tensor always takes
+    the scalar path."""
     n = math.prod(shape)
-    if n < 16:
+    if n < 16 or not contiguous:
         z = _fma(_scalar_normals(stream, n), std, mean)
         return z.astype(dtype).reshape(shape)
     ot = _opmath(dtype)

@@ -205,6 +205,17 @@ def to_device(array, device):
         return cp.asarray(array)
 
 
+def memory_order(array, like=None):
+    """`array` as a view whose C order is the memory order of `like` (default: itself), its
+    axes sorted by decreasing stride: the order torch's CPU kernels visit a tensor's elements
+    in, so in-place random fills of a transposed view draw as torch's do."""
+    like = array if like is None else like
+    if like.ndim < 2 or like.flags.c_contiguous:
+        return array
+    axes = sorted(range(like.ndim), key=lambda d: -abs(like.strides[d]) if like.shape[d] > 1 else 0)
+    return array.transpose(axes)
+
+
 def to_host(array):
     """A NumPy array with the same values (no copy for host arrays)."""
     return array if isinstance(array, np.ndarray) else (np.asarray(array) if isinstance(array, np.generic) else array.get())
@@ -354,10 +365,12 @@ class Generator:
                 u = u * (high - low) + low
             return u.astype(dtype, copy=False)
 
-    def normal(self, shape, dtype, mean=0.0, std=1.0):
-        """Samples of N(mean, std^2) as ``Tensor.normal_``."""
+    def normal(self, shape, dtype, mean=0.0, std=1.0, contiguous=True):
+        """Samples of N(mean, std^2) as ``Tensor.normal_`` (on a non-`contiguous` tensor torch
+        takes its scalar path)."""
         if self._stream is not None:
-            return _cpu_random.normal(self._stream, shape, _float_or_double(dtype), mean, std).astype(dtype, copy=False)
+            z = _cpu_random.normal(self._stream, shape, _float_or_double(dtype), mean, std, contiguous)
+            return z.astype(dtype, copy=False)
         with on_device(self.device):
             z = self.rng.standard_normal(shape, dtype=_single_or_double(dtype))
             if std != 1.0 or mean != 0.0:

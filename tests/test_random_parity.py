@@ -134,6 +134,21 @@ def test_in_place_samplers_equal_torch(torch, size, dtype):
          lambda t: t.bernoulli_(torch.tensor(probs, dtype=tdt), generator=tg))
 
 
+@pytest.mark.parametrize("shape,perm", [((20, 3), (1, 0)), ((4, 5, 6), (2, 0, 1)), ((3, 1, 7), (2, 1, 0))])
+def test_in_place_samplers_fill_a_permuted_view_in_memory_order_as_torch(torch, shape, perm):
+    """torch's CPU kernels visit a tensor in memory order, and normal_ of a non-contiguous
+    tensor takes its scalar path even from 16 elements on."""
+    fills = [lambda t, g: t.uniform_(-1, 2, generator=g), lambda t, g: t.normal_(0.5, 2, generator=g),
+             lambda t, g: t.random_(0, 10, generator=g), lambda t, g: t.exponential_(generator=g),
+             lambda t, g: t.bernoulli_(0.4, generator=g)]
+    for fill in fills:
+        g, tg = _pair(torch, 0)
+        ours, theirs = mg.empty(*shape), torch.empty(*shape)
+        fill(ours.permute(*perm), g)
+        fill(theirs.permute(*perm), tg)
+        _same(ours, theirs, g, tg)
+
+
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool"])
 def test_random_without_bounds_spans_the_integer_dtype_as_torch(torch, dtype):
     g, tg = _pair(torch, 3)
