@@ -80,11 +80,14 @@ class Tensor:
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not numpy's loop
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        dtype = backend.to_dtype(dtype)
-        self.array = _infer_array(data, dtype, device)
+        self._setup(_infer_array(data, backend.to_dtype(dtype), device), [0], requires_grad)
+
+    def _setup(self, array, version_counter, requires_grad):
+        """Fill every slot of a new leaf (`__init__`, `nn.Parameter`)."""
+        self.array = array
         self._grad = None
         self.grad_fn = None
-        self._vc = [0]
+        self._vc = version_counter
         self._hooks = None
         self.name = None
         self.requires_grad = False
@@ -93,7 +96,10 @@ class Tensor:
 
     @classmethod
     def _make(cls, data, requires_grad, grad_fn):
-        """Fast internal constructor: wraps an existing backend array, no checks."""
+        """Fast internal constructor: wraps an existing backend array, no checks.
+
+        Every op's output is made here, so the slots are set inline, not via `_setup`.
+        """
         t = object.__new__(cls)
         t.array = data
         t._grad = None

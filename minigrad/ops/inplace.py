@@ -94,7 +94,7 @@ def _operand(self, what, other):
     """The array (or number) to combine with `self` in a write straight into its array."""
     if isinstance(other, Tensor):
         if other.device != self.device:
-            raise RuntimeError(f"{what}: expected both tensors on one device, got {self.device} and {other.device}")
+            raise backend.device_mismatch(what, self.device, other.device)
         return other.array
     if isinstance(other, (int, float, bool)):
         return other
@@ -208,9 +208,7 @@ def setitem(self, index, value):
         return _record(self, "__setitem__", lambda x: SetItem.apply(x, value, index=index))
     if isinstance(value, Tensor):
         if value.device != self.device:
-            raise RuntimeError(
-                f"__setitem__: the value is on {value.device}, but the tensor is on {self.device}"
-            )
+            raise backend.device_mismatch("__setitem__", self.device, value.device)
         value = value.array
     try:
         self.array[index] = value

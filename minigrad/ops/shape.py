@@ -183,7 +183,7 @@ def _same_dtype(tensors, op):
     first = tensors[0]
     for t in tensors[1:]:
         if t.device != first.device:
-            raise RuntimeError(f"{op}: expected all tensors on the same device, got {first.device} and {t.device}")
+            raise backend.device_mismatch(op, first.device, t.device)
         if t.dtype != first.dtype:
             first = _promote(first, t)[0]
     return [t.type(first.dtype) for t in tensors]
