@@ -368,3 +368,14 @@ def test_masking_ops_give_zero_not_nan_to_blocked_elements(torch, device):
         grads.append(to_np(x.grad))
     np.testing.assert_array_equal(grads[0], grads[1])
     assert np.isfinite(grads[0][0])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu"])
+def test_unary_ops_on_a_0d_tensor_match_torch(name, torch, device):
+    x = mg.tensor(0.5, dtype=mg.float64, device=device, requires_grad=True)
+    t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    y, ty = getattr(x, name)(), getattr(t, name)()
+    y.backward()
+    ty.backward()
+    assert y.shape == () and y.item() == pytest.approx(ty.item(), rel=1e-15)
+    assert x.grad.item() == pytest.approx(t.grad.item(), rel=1e-15)

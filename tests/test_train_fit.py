@@ -166,12 +166,12 @@ class CountingScheduler:
         self.steps.append(metric)
 
 
-class OneCycleLR(CountingScheduler):
-    """Named like PyTorch's per-batch scheduler."""
+class OneCycleLR(CountingScheduler, mg.optim.lr_scheduler.OneCycleLR):
+    """Counts the steps of a per-batch scheduler."""
 
 
-class ReduceLROnPlateau(CountingScheduler):
-    """Named like PyTorch's metric-driven scheduler."""
+class ReduceLROnPlateau(CountingScheduler, mg.optim.lr_scheduler.ReduceLROnPlateau):
+    """Counts the steps (and metrics) of the metric-driven scheduler."""
 
 
 def test_ordinary_schedulers_step_once_per_epoch():

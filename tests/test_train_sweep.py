@@ -1,6 +1,7 @@
 """mg.train.sweep: grids and random search run in worker processes (and on Ray), with
 seeded runs that give the same table whichever backend runs them."""
 import math
+import os
 
 import pytest
 
@@ -88,6 +89,8 @@ def test_plot_uses_a_log_axis_for_a_parameter_spanning_decades(tmp_path):
     assert table.plot("steps", "loss").axes[0].get_xscale() == "linear"
 
 
+@pytest.mark.skipif(os.environ.get("MINIGRAD_TEST_DEVICE", "cpu").startswith("cuda"),
+                    reason="sweeps run on the CPU; the CPU leg of the suite starts Ray once")
 def test_a_local_ray_cluster_gives_the_same_table_as_worker_processes():
     # Ray's old local_mode is gone (Ray 2.x raises); sweep starts a one-node cluster on
     # this machine instead, and shuts it down after

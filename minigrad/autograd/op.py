@@ -83,10 +83,7 @@ class Op:
                 if first is None:
                     first = arr
                 elif type(arr) is not type(first) or (type(first) is not _ndarray and arr.device != first.device):
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on the same device, got "
-                        f"{backend.device_of(first)} and {backend.device_of(arr)}"
-                    )
+                    raise backend.device_mismatch(cls.__name__, backend.device_of(first), backend.device_of(arr))
                 arrays.append(arr)
                 r = a.requires_grad
                 needs.append(r)
@@ -144,23 +141,27 @@ class Op:
 def _version_checks(saved, args, out, result):
     """(version counter, version now) for each saved array that is an input, the output or
     a view of one: those are the values an in-place write could change under backward."""
-    checks = None
+    checks = []
     for s in saved:
-        if not hasattr(s, "shape"):  # a number, a shape or None: nothing to overwrite
+        if s is out:  # tanh, sigmoid, exp, relu... keep their output
+            checks.append((result._vc, 0))
             continue
-        base = getattr(s, "base", None)
+        base = getattr(s, "base", _NOT_ARRAY)
+        if base is _NOT_ARRAY:  # a number, a shape or None: nothing to overwrite
+            continue
         for a in args:
             if isinstance(a, Tensor):
                 arr = a.array
                 if s is arr or (base is not None and (base is arr or base is arr.base)):
-                    checks = checks or []
                     checks.append((a._vc, a._vc[0]))
                     break
         else:
-            if s is out or (base is not None and base is out):
-                checks = checks or []
+            if base is not None and base is out:
                 checks.append((result._vc, 0))
-    return checks
+    return checks or None
+
+
+_NOT_ARRAY = object()
 
 
 def _relabel(cls, args, error):

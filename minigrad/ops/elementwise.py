@@ -251,7 +251,7 @@ class Sigmoid(Op):
 
     def forward(self, x):
         xp = backend.array_module(x)
-        t = xp.negative(x)
+        t = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input stays an array
         xp.minimum(t, _EXP_LIMIT.get(x.dtype, 88.0), out=t)
         xp.exp(t, out=t)
         t += 1
@@ -476,7 +476,7 @@ def _compare(ufunc_name):
         xa = a.array if isinstance(a, Tensor) else a
         xb = b.array if isinstance(b, Tensor) else b
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
-            raise RuntimeError(f"{ufunc_name}: tensors on different devices, {a.device} and {b.device}")
+            raise backend.device_mismatch(ufunc_name, a.device, b.device)
         try:
             out = getattr(t.xp, ufunc_name)(xa, xb)
         except ValueError as e:

@@ -94,7 +94,7 @@ def _operand(self, what, other):
     """The array (or number) to combine with `self` in a write straight into its array."""
     if isinstance(other, Tensor):
         if other.device != self.device:
-            raise RuntimeError(f"{what}: expected both tensors on one device, got {self.device} and {other.device}")
+            raise backend.device_mismatch(what, self.device, other.device)
         return other.array
     if isinstance(other, (int, float, bool)):
         return other
@@ -201,16 +201,14 @@ def copy_(self, src, non_blocking=False):
 
 def setitem(self, index, value):
     """``self[index] = value``; recorded in the graph when value or self requires grad."""
-    index = normalize_index(index, self.xp)
+    index = normalize_index(index, self.xp, self.array)
     if _watched(self, value):
         if not isinstance(value, Tensor):
             value = Tensor(value, dtype=self.dtype, device=self.device)
         return _record(self, "__setitem__", lambda x: SetItem.apply(x, value, index=index))
     if isinstance(value, Tensor):
         if value.device != self.device:
-            raise RuntimeError(
-                f"__setitem__: the value is on {value.device}, but the tensor is on {self.device}"
-            )
+            raise backend.device_mismatch("__setitem__", self.device, value.device)
         value = value.array
     try:
         self.array[index] = value
@@ -233,3 +231,5 @@ METHODS = {
     "fill_": fill_, "zero_": zero_, "copy_": copy_, "__setitem__": _setitem_method,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
 }
+# Unwatched tensors are written directly (no Op): run those writes on the tensor's GPU too.
+METHODS = {name: backend.runs_on_own_device(fn) for name, fn in METHODS.items()}
