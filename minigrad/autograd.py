@@ -18,6 +18,7 @@ import traceback
 import weakref
 
 from . import backend
+from .grad_fn_names import backward_name
 
 Tensor = None  # set by minigrad.tensor, which imports this module (no import cycle)
 
@@ -225,7 +226,7 @@ class Op:
         return self.next
 
     def __repr__(self):
-        return f"<{self.name}Backward>"
+        return f"<{backward_name(self)}>"  # torch's node name, e.g. <AddBackward0>
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError

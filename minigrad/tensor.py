@@ -10,7 +10,9 @@ watching.
 """
 from __future__ import annotations
 
-from . import autograd, backend
+from . import autograd, backend, printing
+from .dtypes import wrap as _wrap_dtype
+from .size import Size
 
 
 def _infer_array(data, dtype, device):
@@ -126,8 +128,8 @@ class Tensor:
         self._vc[0] += 1
 
     @property
-    def shape(self):
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)
 
     @property
     def ndim(self):
@@ -135,7 +137,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.array.dtype
+        return _wrap_dtype(self.array.dtype)  # prints as minigrad.float32; works as a NumPy dtype
 
     @property
     def device(self) -> str:
@@ -160,10 +162,12 @@ class Tensor:
     def numel(self) -> int:
         return int(self.array.size)
 
+    nelement = numel
+
     def size(self, dim=None):
         """The shape as a tuple, or the length of one dimension."""
         if dim is None:
-            return tuple(self.array.shape)
+            return Size(self.array.shape)
         return self.array.shape[self._dim(dim)]
 
     def element_size(self) -> int:
@@ -284,18 +288,10 @@ class Tensor:
         return (self[i] for i in range(self.array.shape[0]))
 
     def __repr__(self):
-        host = backend.to_host(self.array)
-        body = backend.np.array2string(host, separator=", ", precision=4, prefix="tensor(")
-        extra = []
-        if self.device != "cpu":
-            extra.append(f"device='{self.device}'")
-        if host.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
-            extra.append(f"dtype={host.dtype}")
-        if self.grad_fn is not None:
-            extra.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+        return printing.tensor_repr(self)
+
+    def __format__(self, spec):
+        return printing.tensor_format(self, spec)
 
     # ---------------------------------------------------------------- moves
     def to(self, *args, **kwargs) -> "Tensor":

@@ -560,3 +560,77 @@ METHODS = {
     "ge": ge, "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "sign": sign,
     "logical_not": logical_not,
 }
+
+
+# ---------------------------------------------------------------------------- hyperbolic, log bases
+class Sinh(Op):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).sinh(x)
+
+    def backward(self, g):
+        return g * backend.array_module(g).cosh(self.saved[0])
+
+
+class Cosh(Op):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).cosh(x)
+
+    def backward(self, g):
+        return g * backend.array_module(g).sinh(self.saved[0])
+
+
+class Log2(Op):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).log2(x)
+
+    def backward(self, g):
+        x = self.saved[0]
+        return g / (x * x.dtype.type(0.6931471805599453))  # d/dx log2 x = 1 / (x ln 2)
+
+
+class Log10(Op):
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.saved = (x,)
+        return backend.array_module(x).log10(x)
+
+    def backward(self, g):
+        x = self.saved[0]
+        return g / (x * x.dtype.type(2.302585092994046))  # d/dx log10 x = 1 / (x ln 10)
+
+
+def sinh(input):
+    """Hyperbolic sine, elementwise."""
+    return Sinh.apply(_float_input(input))
+
+
+def cosh(input):
+    """Hyperbolic cosine, elementwise."""
+    return Cosh.apply(_float_input(input))
+
+
+def log2(input):
+    """Base-2 logarithm, elementwise."""
+    return Log2.apply(_float_input(input))
+
+
+def log10(input):
+    """Base-10 logarithm, elementwise."""
+    return Log10.apply(_float_input(input))
+
+
+METHODS.update({"sinh": sinh, "cosh": cosh, "log2": log2, "log10": log10})

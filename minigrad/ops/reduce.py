@@ -1,7 +1,8 @@
-"""Reductions: sum, mean, max/min, var/std, logsumexp, softmax, log_softmax, argmax.
+"""Reductions: sum, mean, max/min, var/std, norm, logsumexp, softmax, log_softmax, argmax.
 
-`dim` is an int, a tuple of ints or None (all dimensions); `keepdim` keeps reduced
-dimensions as size 1, as in torch. softmax, log_softmax and logsumexp are fused
+`dim` is an int, a tuple (or list) of ints or None (all dimensions); `keepdim` keeps
+reduced dimensions as size 1, as in torch, which also accepts NumPy's spellings `axis=`
+and `keepdims=` for them. softmax, log_softmax and logsumexp are fused
 primitives: subtracting the max makes them stable for inputs of any size, and their
 backward is one expression instead of a chain of nodes.
 """
@@ -36,6 +37,37 @@ def normalize_dims(dim, ndim, op):
     return tuple(sorted(out)) if ndim else None
 
 
+def _alias(op, dim, keepdim, axis, keepdims):
+    """torch accepts NumPy's ``axis=``/``keepdims=`` as other names of ``dim``/``keepdim``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and its alias axis={axis!r}")
+        dim = axis
+    return dim, (keepdim if keepdims is None else keepdims)
+
+
+# NumPy adds along a reduced axis that is not the innermost in memory one row at a time
+# (no pairwise summation), so a float32 mean over 182,625 rows drifts by ~N*eps. From
+# this many reduced elements on, such reductions accumulate in float64 instead: as
+# accurate as torch's cascade sum, and ~25 % slower only in that case.
+_STRIDED_MIN = 1024
+
+
+def _accumulate_wide(x, axes):
+    """True where a float16/32 reduction over `axes` should accumulate in float64."""
+    if axes is None or x.dtype.kind != "f" or x.dtype.itemsize == 8:
+        return False
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    if count < _STRIDED_MIN:
+        return False
+    # the axis NumPy runs its pairwise inner loop over: the smallest stride
+    strides, shape = x.strides, x.shape
+    inner = builtins.min(range(x.ndim), key=lambda a: abs(strides[a]) if shape[a] > 1 else 1 << 62)
+    return inner not in axes
+
+
 def _expand_back(g, shape, axes, keepdim, xp):
     """Broadcast a reduced gradient back to the input's shape."""
     if axes is not None and not keepdim:
@@ -50,6 +82,8 @@ class Sum(Op):
 
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
+        if _accumulate_wide(x, axes):
+            return x.sum(axis=axes, keepdims=keepdim, dtype=backend.float64).astype(x.dtype)
         return x.sum(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -63,7 +97,10 @@ class Mean(Op):
 
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
-        out = x.mean(axis=axes, keepdims=keepdim)
+        if _accumulate_wide(x, axes):
+            out = x.mean(axis=axes, keepdims=keepdim, dtype=backend.float64).astype(x.dtype)
+        else:
+            out = x.mean(axis=axes, keepdims=keepdim)
         self.count = x.size // builtins.max(out.size, 1) if x.size else 0
         return out
 
@@ -85,6 +122,7 @@ class MaxReduce(Op):
         out = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
         self.saved = (x, out)
         self.meta = (axes, keepdim)
+        self.largest = largest
         if keepdim:
             return out
         return out.reshape(()) if axes is None else backend.array_module(x).squeeze(out, axes)
@@ -110,6 +148,7 @@ class MaxDim(Op):
         self.saved = (idx,)
         self.meta = (x.shape, axis, keepdim)
         self.indices = idx if keepdim else xp.squeeze(idx, axis)
+        self.largest = largest
         return values if keepdim else xp.squeeze(values, axis)
 
     def backward(self, g):
@@ -128,10 +167,19 @@ class Var(Op):
 
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
-        mean = x.mean(axis=axes, keepdims=True)
+        wide = _accumulate_wide(x, axes)
+        mean = x.mean(axis=axes, keepdims=True, dtype=backend.float64 if wide else None)
         n = x.size // builtins.max(mean.size, 1)
-        self.saved = (x, mean)
         self.meta = (axes, keepdim, n - correction)
+        if wide:  # two passes with float64 sums; the same work as xp.var's own two passes
+            mean = mean.astype(x.dtype)
+            self.saved = (x, mean)
+            d = x - mean
+            d *= d
+            with backend.ignore_float_errors(xp):
+                out = d.sum(axis=axes, keepdims=keepdim, dtype=backend.float64) / builtins.max(n - correction, 0)
+            return out.astype(x.dtype)
+        self.saved = (x, mean)
         with backend.ignore_float_errors(xp):
             return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
@@ -161,6 +209,63 @@ class Std(Var):
         with backend.ignore_float_errors(xp):
             g = xp.where(out == 0, 0, g / (2 * out))
         return super().backward(g)
+
+
+class Norm(Op):
+    """Vector p-norm over `axes` (torch.linalg.vector_norm), with torch's gradients.
+
+    The gradient is 0 (not NaN) where the norm is 0, and for p = +-inf it is shared
+    evenly by the elements that reach the max (min) |x|, as in torch's norm_backward.
+    """
+
+    backward_returns_tuple = False
+    saves_inputs = (0,)
+    saves_output = True
+
+    def forward(self, x, p, axes, keepdim):
+        xp = backend.array_module(x)
+        a = xp.abs(x)
+        if p == float("inf"):
+            out = a.max(axis=axes, keepdims=True)
+        elif p == float("-inf"):
+            out = a.min(axis=axes, keepdims=True)
+        elif p == 0:
+            out = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            out = a.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            out = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        else:
+            with backend.ignore_float_errors(xp):
+                out = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        self.saved = (x, out)
+        self.meta = (p, axes, keepdim)
+        if keepdim:
+            return out
+        return out.reshape(()) if axes is None else xp.squeeze(out, axes)
+
+    def backward(self, g):
+        x, norm = self.saved
+        p, axes, keepdim = self.meta
+        xp = backend.array_module(g)
+        g = _expand_back(g, x.shape, axes, keepdim, xp)
+        with backend.ignore_float_errors(xp):
+            if p == 0:
+                return xp.zeros_like(x)
+            if p == 1:
+                return xp.sign(x) * g
+            if p == 2:
+                return g * xp.where(norm == 0, 0, x / norm)
+            if p in (float("inf"), float("-inf")):
+                a = xp.abs(x)
+                mask = (a == norm) | xp.isnan(a)
+                return xp.sign(x) * (g / mask.sum(axis=axes, keepdims=True) * mask)
+            a = xp.abs(x)
+            if p < 1:
+                scaled = xp.where(x == 0, 0, xp.sign(x) * a ** (p - 1))
+                return scaled * g * norm ** (1 - p)
+            scaled = xp.sign(x) * a ** (p - 1) if p < 2 else x * a ** (p - 2)
+            return scaled * xp.where(norm == 0, 0, g / norm ** (p - 1))
 
 
 def _stable_max(x, axes, xp):
@@ -225,8 +330,9 @@ class LogSoftmax(Op):
 
 
 # ---------------------------------------------------------------------------- front ends
-def sum(x, dim=None, keepdim=False, dtype=None):
+def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Sum over `dim` (all dims by default). Bools and integers sum to int64, as torch."""
+    dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "sum")
     if dtype is not None:
         x = x.type(dtype)
@@ -235,8 +341,9 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     return Sum.apply(x, axes=axes, keepdim=keepdim)
 
 
-def mean(x, dim=None, keepdim=False, dtype=None):
+def mean(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Arithmetic mean over `dim` (all dims by default)."""
+    dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "mean")
     if dtype is not None:
         x = x.type(dtype)
@@ -269,33 +376,39 @@ def _last_indices(x, axis, keepdim, largest):
     return x.xp.expand_dims(idx, axis) if keepdim else idx
 
 
-def max(x, dim=None, keepdim=False):
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Largest value: a 0-d tensor, or ``(values, indices)`` along `dim`; or max(x, other)."""
+    dim, keepdim = _alias("max", dim, keepdim, axis, keepdims)
     return _max_or_min(x, dim, keepdim, True)
 
 
-def min(x, dim=None, keepdim=False):
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Smallest value: a 0-d tensor, or ``(values, indices)`` along `dim`; or min(x, other)."""
+    dim, keepdim = _alias("min", dim, keepdim, axis, keepdims)
     return _max_or_min(x, dim, keepdim, False)
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Max over one or several dims (values only; ties share the gradient)."""
+    dim, keepdim = _alias("amax", dim, keepdim, axis, keepdims)
     return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amax"), keepdim=keepdim, largest=True)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Min over one or several dims (values only; ties share the gradient)."""
+    dim, keepdim = _alias("amin", dim, keepdim, axis, keepdims)
     return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amin"), keepdim=keepdim, largest=False)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
     """Variance; `correction` (or ``unbiased``) subtracts from the count, default 1 (Bessel)."""
+    dim, keepdim = _alias("var", dim, keepdim, axis, keepdims)
     return _spread(Var, "var", x, dim, unbiased, keepdim, correction)
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
     """Standard deviation: the square root of ``var(...)``."""
+    dim, keepdim = _alias("std", dim, keepdim, axis, keepdims)
     return _spread(Std, "std", x, dim, unbiased, keepdim, correction)
 
 
@@ -306,8 +419,30 @@ def _spread(cls, op, x, dim, unbiased, keepdim, correction):
     return cls.apply(_float_input(x), axes=axes, correction=correction, keepdim=keepdim)
 
 
-def logsumexp(x, dim=None, keepdim=False):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm of `input` over `dim` (all elements by default), as torch.norm.
+
+    `p` is ``"fro"`` or 2 (Euclidean), 1, ``inf`` (max |x|), ``-inf`` (min |x|), 0 (the
+    count of nonzeros) or any other number: ``sum(|x|**p) ** (1/p)``. A 2-D `dim` with
+    ``"fro"`` is the Frobenius norm, which is the same sum.
+    """
+    if dtype is not None:
+        input = input.type(dtype)
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported; use 'fro' or a number")
+        p = 2
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise TypeError(f"norm: p must be 'fro' or a number, got {p!r}")
+    if input.array.dtype.kind != "f":
+        raise TypeError(f"norm: input dtype should be floating point, got {input.dtype}; call .float() first")
+    axes = normalize_dims(dim, input.ndim, "norm")
+    return Norm.apply(input, p=float(p), axes=axes, keepdim=keepdim)
+
+
+def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(x))) along `dim`, stable for huge inputs (the max is factored out)."""
+    dim, keepdim = _alias("logsumexp", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "logsumexp")
     return LogSumExp.apply(_float_input(x), axes=axes, keepdim=keepdim)
 
@@ -327,13 +462,15 @@ def log_softmax(x, dim=-1):
     return LogSoftmax.apply(_float_input(x), axis=_one_axis(x, dim, "log_softmax"))
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the largest value (of the flattened tensor when `dim` is None)."""
+    dim, keepdim = _alias("argmax", dim, keepdim, axis, keepdims)
     return _arg(x, dim, keepdim, True)
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the smallest value (of the flattened tensor when `dim` is None)."""
+    dim, keepdim = _alias("argmin", dim, keepdim, axis, keepdims)
     return _arg(x, dim, keepdim, False)
 
 
@@ -348,12 +485,16 @@ def _arg(x, dim, keepdim, largest):
     return Tensor._make(backend.as_array(x.xp.asarray(out).astype(backend.int64, copy=False)), False, None)
 
 
-def any(x, dim=None, keepdim=False):
+def any(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether any elements are true (nonzero), over `dim` (all dims by default)."""
+    dim, keepdim = _alias("any", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "any")
     return Tensor._make(backend.as_array(x.array.any(axis=axes, keepdims=keepdim)), False, None)
 
 
-def all(x, dim=None, keepdim=False):
+def all(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether all elements are true (nonzero), over `dim` (all dims by default)."""
+    dim, keepdim = _alias("all", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "all")
     return Tensor._make(backend.as_array(x.array.all(axis=axes, keepdims=keepdim)), False, None)
 
@@ -361,5 +502,5 @@ def all(x, dim=None, keepdim=False):
 METHODS = {
     "sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin, "var": var, "std": std,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
-    "argmax": argmax, "argmin": argmin, "any": any, "all": all,
+    "argmax": argmax, "argmin": argmin, "any": any, "all": all, "norm": norm,
 }
