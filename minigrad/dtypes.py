@@ -63,6 +63,10 @@ class dtype:
 
 
 _WRAPPED: dict = {}
+# Indexed by NumPy's type number: ``t.dtype`` is read on hot paths, and this lookup costs
+# a third of hashing the NumPy dtype. An entry is used only when its dtype is the very
+# same object (native byte order), else `_wrap` looks the dtype up properly.
+BY_NUM: list = [None] * 256
 
 
 def _wrap(np_dtype) -> dtype:
@@ -74,6 +78,8 @@ def _wrap(np_dtype) -> dtype:
         d.dtype = np_dtype
         d._hash = hash(np_dtype)
         _WRAPPED[np_dtype] = d
+        if np_dtype.num < len(BY_NUM) and BY_NUM[np_dtype.num] is None:
+            BY_NUM[np_dtype.num] = d
     return d
 
 

@@ -11,7 +11,7 @@ watching.
 from __future__ import annotations
 
 from . import autograd, backend, printing
-from .dtypes import wrap as _wrap_dtype
+from .dtypes import BY_NUM as _DTYPE_BY_NUM, wrap as _wrap_dtype
 from .size import Size
 
 
@@ -129,7 +129,7 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self.array.shape)
+        return Size(self.array.shape)  # internal hot paths read self.array.shape instead
 
     @property
     def ndim(self):
@@ -137,7 +137,9 @@ class Tensor:
 
     @property
     def dtype(self):
-        return _wrap_dtype(self.array.dtype)  # prints as minigrad.float32; works as a NumPy dtype
+        d = self.array.dtype  # wrapped to print as minigrad.float32; it works as a NumPy dtype
+        w = _DTYPE_BY_NUM[d.num]
+        return w if w is not None and w.dtype is d else _wrap_dtype(d)
 
     @property
     def device(self) -> str:
