@@ -207,12 +207,19 @@ def tensor_repr(t) -> str:
 
 
 def tensor_format(t, spec: str) -> str:
-    """``format(t, spec)``: a one-element tensor formats its value (``f"{loss:.3f}"``)."""
-    if t.array.size == 1 and (t.array.ndim == 0 or spec):
+    """``format(t, spec)``: a one-element tensor formats its value (``f"{loss:.3f}"``).
+
+    As torch: a plain 0-d tensor formats its item even with an empty spec (``f"{t}"`` is
+    ``1.0``); anything else with an empty spec is ``str(t)``. Unlike torch, a spec on a
+    one-element 1-d tensor formats its item too.
+    """
+    from .tensor import Tensor
+
+    if t.array.size == 1 and (spec or (t.array.ndim == 0 and type(t) is Tensor)):
         return format(t.item(), spec)
     if spec:
         raise TypeError(
             f"unsupported format string {spec!r} for a tensor of shape {tuple(t.array.shape)}; "
             "format its .item() or .tolist() instead"
         )
-    return tensor_repr(t)
+    return repr(t)

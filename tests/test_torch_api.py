@@ -316,6 +316,12 @@ def test_format_spec_formats_one_element_tensors(device, torch):
     assert f"{mg.tensor([2.5], device=device):.1f}" == "2.5"
     assert f"{mg.tensor(7, device=device):>4}" == f"{torch.tensor(7):>4}"
     assert f"{mg.tensor([1.0, 2.0])}" == f"{torch.tensor([1.0, 2.0])}"
+    assert f"{mg.tensor(1.0)}" == f"{torch.tensor(1.0)}" == "1.0"
+
+
+def test_format_of_a_parameter_without_spec_is_its_repr(torch):
+    p = mg.nn.Parameter(mg.tensor(1.0))
+    assert f"{p}" == f"{torch.nn.Parameter(torch.tensor(1.0))}"
 
 
 def test_format_spec_on_many_elements_is_an_error(device):
