@@ -1,12 +1,11 @@
 """PyTorch's names for graph nodes: what ``repr(t.grad_fn)`` and tensor reprs show.
 
-minigrad's ops keep short class names (``Add``, ``MatMul``: what ``node.name``, the
-graph drawings and the tracer use); a learner comparing output with a PyTorch tutorial
-sees torch's autograd node names instead (``AddBackward0``, ``MmBackward0``). Where torch
+minigrad's ops have short class names (``Add``, ``MatMul``); ``node.name``, reprs and
+graph drawings show torch's autograd node names instead (``AddBackward0``,
+``MmBackward0``), so a learner's output matches the PyTorch tutorial's. Where torch
 picks the name by overload (``x.sum()`` is ``SumBackward0``, ``x.sum(0)`` is
 ``SumBackward1``) the entry is a function of the node. Each name was checked by running
-torch 2.x. Ops not listed (user-defined ones) print as ``<ClassName>Backward``, as
-torch names a custom Function's node.
+torch 2.x. Ops not listed print as ``<ClassName>Backward0``.
 """
 from __future__ import annotations
 
@@ -30,6 +29,12 @@ def _getitem(node):
         elif isinstance(p, slice) and p != slice(None):
             name = "SliceBackward0"
     return name
+
+
+def _setitem(node):
+    parts = node.index if isinstance(node.index, tuple) else (node.index,)
+    basic = all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+    return "CopySlices" if basic else "IndexPutBackward0"
 
 
 def _permute(node):
@@ -71,6 +76,8 @@ TORCH_NAMES = {
     # shape
     "Reshape": "ViewBackward0", "Permute": _permute, "Expand": "ExpandBackward0",
     "Clone": "CloneBackward0", "GetItem": _getitem, "Cat": "CatBackward0", "Stack": "StackBackward0",
+    # in-place writes recorded in the graph
+    "Fill": "FillBackward2", "Copy": "CopyBackwards", "SetItem": _setitem,
     # linear algebra
     "MatMul": _matmul, "Linear": _linear,
     # nn primitives
@@ -89,10 +96,10 @@ def backward_name(node) -> str:
     cls = type(node).__name__
     entry = TORCH_NAMES.get(cls)
     if entry is None:
-        return cls + "Backward"
+        return cls + "Backward0"
     if isinstance(entry, str):
         return entry
     try:
         return entry(node)
     except (AttributeError, TypeError, IndexError):  # a node made before its fields were set
-        return cls + "Backward"
+        return cls + "Backward0"

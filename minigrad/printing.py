@@ -206,16 +206,15 @@ def tensor_repr(t) -> str:
     return _add_suffixes(prefix + body, suffixes, indent)
 
 
-def tensor_format(t, spec: str) -> str:
+def tensor_format(t, spec: str, plain: bool = True) -> str:
     """``format(t, spec)``: a one-element tensor formats its value (``f"{loss:.3f}"``).
 
-    As torch: a plain 0-d tensor formats its item even with an empty spec (``f"{t}"`` is
-    ``1.0``); anything else with an empty spec is ``str(t)``. Unlike torch, a spec on a
+    As torch: a `plain` (not a subclass such as Parameter) 0-d tensor formats its item
+    even with an empty spec (``f"{t}"`` is ``1.0``); anything else with an empty spec is
+    ``str(t)``. Unlike torch, a spec on a
     one-element 1-d tensor formats its item too.
     """
-    from .tensor import Tensor
-
-    if t.array.size == 1 and (spec or (t.array.ndim == 0 and type(t) is Tensor)):
+    if t.array.size == 1 and (spec or (t.array.ndim == 0 and plain)):
         return format(t.item(), spec)
     if spec:
         raise TypeError(

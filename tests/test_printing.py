@@ -151,6 +151,18 @@ def test_grad_fn_names_match_torch(torch):
     assert got == expected
 
 
-def test_graph_nodes_keep_short_names_for_drawings():
-    x = mg.tensor([1.0], requires_grad=True)
-    assert (x * 2).grad_fn.name == "Mul" and repr((x * 2).grad_fn) == "<MulBackward0>"
+def test_node_name_is_the_torch_name_its_repr_shows():
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    assert x.sum(0).grad_fn.name == "SumBackward1" and repr(x.sum().grad_fn) == "<SumBackward0>"
+
+
+def test_in_place_writes_in_the_graph_are_named_as_torch(torch):
+    names = []
+    for lib in (mg, torch):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b, c, d = a * 1, a * 1, a * 1
+        b[0] = 5.0
+        c[lib.tensor([0, 1])] = lib.tensor([1.0, 2.0])
+        d.fill_(2.0)
+        names.append([type(t.grad_fn).__name__ if lib is torch else t.grad_fn.name for t in (b, c, d)])
+    assert names[0] == names[1]

@@ -104,8 +104,6 @@ def _expand_back(g, shape, axes, keepdim, xp):
 
 
 class Sum(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
         if _strided(x, axes):
@@ -119,8 +117,6 @@ class Sum(Op):
 
 
 class Mean(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
         if _strided(x, axes):
@@ -140,14 +136,11 @@ class Mean(Op):
 class MaxReduce(Op):
     """max/min over some (or all) dims; ties share the gradient evenly (as torch's amax)."""
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, axes, keepdim, largest):
         if x.size == 0:
             raise RuntimeError("max/min of an empty tensor has no value")
         out = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
-        self.saved = (x, out)
+        self.save_for_backward(x, out)
         self.meta = (axes, keepdim)
         self.largest = largest
         if keepdim:
@@ -166,13 +159,11 @@ class MaxReduce(Op):
 class MaxDim(Op):
     """Values of max/min along one dim; the gradient goes to the chosen index."""
 
-    backward_returns_tuple = False
-
     def forward(self, x, axis, keepdim, largest):
         xp = backend.array_module(x)
         idx = xp.expand_dims((x.argmax if largest else x.argmin)(axis=axis), axis)
         values = xp.take_along_axis(x, idx, axis=axis)
-        self.saved = (idx,)
+        self.save_for_backward(idx)
         self.meta = (x.shape, axis, keepdim)
         self.indices = idx if keepdim else xp.squeeze(idx, axis)
         self.largest = largest
@@ -189,16 +180,13 @@ class MaxDim(Op):
 
 
 class Var(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
         if _strided(x, axes):  # xp.var's two passes, each with the accurate sum
             mean = _accurate_sum(x, axes, True)
             n = x.size // builtins.max(mean.size, 1)
             mean /= x.dtype.type(n)
-            self.saved = (x, mean)
+            self.save_for_backward(x, mean)
             self.meta = (axes, keepdim, n - correction)
             d = x - mean
             d *= d
@@ -207,7 +195,7 @@ class Var(Op):
         mean = x.mean(axis=axes, keepdims=True)
         n = x.size // builtins.max(mean.size, 1)
         self.meta = (axes, keepdim, n - correction)
-        self.saved = (x, mean)
+        self.save_for_backward(x, mean)
         with backend.ignore_float_errors(xp):
             return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
@@ -223,12 +211,10 @@ class Var(Op):
 class Std(Var):
     """sqrt(var) in one node: where the std is 0 its gradient is 0, not NaN (as torch)."""
 
-    saves_output = True
-
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
         out = backend.as_array(xp.sqrt(super().forward(x, axes, correction, keepdim)))
-        self.saved += (out,)
+        self.save_for_backward(*self.saved, out)
         return out
 
     def backward(self, g):
@@ -246,10 +232,6 @@ class Norm(Op):
     evenly by the elements that reach the max (min) |x|, as in torch's norm_backward.
     """
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-    saves_output = True
-
     def forward(self, x, p, axes, keepdim):
         xp = backend.array_module(x)
         a = xp.abs(x)
@@ -266,7 +248,7 @@ class Norm(Op):
         else:
             with backend.ignore_float_errors(xp):
                 out = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
-        self.saved = (x, out)
+        self.save_for_backward(x, out)
         self.meta = (p, axes, keepdim)
         if keepdim:
             return out
@@ -303,15 +285,12 @@ def _stable_max(x, axes, xp):
 
 
 class LogSumExp(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, axes, keepdim):
         xp = backend.array_module(x)
         m = _stable_max(x, axes, xp)
         with backend.ignore_float_errors(xp):
             out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        self.saved = (x, out)
+        self.save_for_backward(x, out)
         self.meta = (axes, keepdim)
         return out if keepdim else (out.reshape(()) if axes is None else xp.squeeze(out, axes))
 
@@ -323,14 +302,11 @@ class LogSumExp(Op):
 
 
 class Softmax(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x, axis):
         xp = backend.array_module(x)
         e = xp.exp(x - _stable_max(x, axis, xp))
         e /= e.sum(axis=axis, keepdims=True)
-        self.saved = (e,)
+        self.save_for_backward(e)
         self.axis = axis
         return e
 
@@ -340,14 +316,11 @@ class Softmax(Op):
 
 
 class LogSoftmax(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x, axis):
         xp = backend.array_module(x)
         shifted = x - _stable_max(x, axis, xp)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        self.saved = (out,)
+        self.save_for_backward(out)
         self.axis = axis
         return out
 
