@@ -38,7 +38,10 @@ def normalize_dims(dim, ndim, op):
 
 
 def _alias(op, dim, keepdim, axis, keepdims):
-    """torch accepts NumPy's ``axis=``/``keepdims=`` as other names of ``dim``/``keepdim``."""
+    """torch accepts NumPy's ``axis=``/``keepdims=`` as other names of ``dim``/``keepdim``.
+
+    Front ends call this only when one of them is given, keeping it off the common path.
+    """
     if axis is not None:
         if dim is not None:
             raise TypeError(f"{op}: got both dim={dim!r} and its alias axis={axis!r}")
@@ -58,16 +61,19 @@ _BLOCK = 16
 
 
 def _strided(x, axes):
-    """True where NumPy would sum `x` over `axes` row by row and lose accuracy."""
-    if axes is None or x.dtype.kind != "f":
-        return False
+    """True where NumPy would sum `x` over `axes` row by row and lose accuracy.
+
+    Callers test ``axes is not None and x.size >= _STRIDED_MIN`` first (no call at all
+    for small tensors and full reductions).
+    """
+    shape = x.shape
     count = 1
     for a in axes:
-        count *= x.shape[a]
-    if count < _STRIDED_MIN:
+        count *= shape[a]
+    if count < _STRIDED_MIN or x.dtype.kind != "f":
         return False
     # NumPy's pairwise inner loop runs over the smallest-stride axis
-    strides, shape = x.strides, x.shape
+    strides = x.strides
     inner = builtins.min(range(x.ndim), key=lambda a: abs(strides[a]) if shape[a] > 1 else 1 << 62)
     return inner not in axes
 
@@ -106,7 +112,7 @@ def _expand_back(g, shape, axes, keepdim, xp):
 class Sum(Op):
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
-        if _strided(x, axes):
+        if axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes):
             return _accurate_sum(x, axes, keepdim)
         return x.sum(axis=axes, keepdims=keepdim)
 
@@ -119,7 +125,7 @@ class Sum(Op):
 class Mean(Op):
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
-        if _strided(x, axes):
+        if axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes):
             out = _accurate_sum(x, axes, keepdim)
             out /= x.dtype.type(x.size // builtins.max(out.size, 1))
         else:
@@ -182,7 +188,7 @@ class MaxDim(Op):
 class Var(Op):
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
-        if _strided(x, axes):  # xp.var's two passes, each with the accurate sum
+        if axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes):  # xp.var's two passes, each with the accurate sum
             mean = _accurate_sum(x, axes, True)
             n = x.size // builtins.max(mean.size, 1)
             mean /= x.dtype.type(n)
@@ -333,7 +339,8 @@ class LogSoftmax(Op):
 # ---------------------------------------------------------------------------- front ends
 def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Sum over `dim` (all dims by default). Bools and integers sum to int64, as torch."""
-    dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "sum")
     if dtype is not None:
         x = x.type(dtype)
@@ -344,7 +351,8 @@ def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
 
 def mean(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Arithmetic mean over `dim` (all dims by default)."""
-    dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "mean")
     if dtype is not None:
         x = x.type(dtype)
@@ -379,37 +387,43 @@ def _last_indices(x, axis, keepdim, largest):
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Largest value: a 0-d tensor, or ``(values, indices)`` along `dim`; or max(x, other)."""
-    dim, keepdim = _alias("max", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("max", dim, keepdim, axis, keepdims)
     return _max_or_min(x, dim, keepdim, True)
 
 
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Smallest value: a 0-d tensor, or ``(values, indices)`` along `dim`; or min(x, other)."""
-    dim, keepdim = _alias("min", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("min", dim, keepdim, axis, keepdims)
     return _max_or_min(x, dim, keepdim, False)
 
 
 def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Max over one or several dims (values only; ties share the gradient)."""
-    dim, keepdim = _alias("amax", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("amax", dim, keepdim, axis, keepdims)
     return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amax"), keepdim=keepdim, largest=True)
 
 
 def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Min over one or several dims (values only; ties share the gradient)."""
-    dim, keepdim = _alias("amin", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("amin", dim, keepdim, axis, keepdims)
     return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amin"), keepdim=keepdim, largest=False)
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
     """Variance; `correction` (or ``unbiased``) subtracts from the count, default 1 (Bessel)."""
-    dim, keepdim = _alias("var", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("var", dim, keepdim, axis, keepdims)
     return _spread(Var, "var", x, dim, unbiased, keepdim, correction)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
     """Standard deviation: the square root of ``var(...)``."""
-    dim, keepdim = _alias("std", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("std", dim, keepdim, axis, keepdims)
     return _spread(Std, "std", x, dim, unbiased, keepdim, correction)
 
 
@@ -443,7 +457,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(x))) along `dim`, stable for huge inputs (the max is factored out)."""
-    dim, keepdim = _alias("logsumexp", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("logsumexp", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "logsumexp")
     return LogSumExp.apply(_float_input(x), axes=axes, keepdim=keepdim)
 
@@ -465,13 +480,15 @@ def log_softmax(x, dim=-1):
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the largest value (of the flattened tensor when `dim` is None)."""
-    dim, keepdim = _alias("argmax", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("argmax", dim, keepdim, axis, keepdims)
     return _arg(x, dim, keepdim, True)
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the smallest value (of the flattened tensor when `dim` is None)."""
-    dim, keepdim = _alias("argmin", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("argmin", dim, keepdim, axis, keepdims)
     return _arg(x, dim, keepdim, False)
 
 
@@ -488,14 +505,16 @@ def _arg(x, dim, keepdim, largest):
 
 def any(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Whether any elements are true (nonzero), over `dim` (all dims by default)."""
-    dim, keepdim = _alias("any", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("any", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "any")
     return Tensor._make(backend.as_array(x.array.any(axis=axes, keepdims=keepdim)), False, None)
 
 
 def all(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Whether all elements are true (nonzero), over `dim` (all dims by default)."""
-    dim, keepdim = _alias("all", dim, keepdim, axis, keepdims)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("all", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "all")
     return Tensor._make(backend.as_array(x.array.all(axis=axes, keepdims=keepdim)), False, None)
 
