@@ -429,3 +429,27 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
     "l1_penalty", "l2_penalty",
 ]
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot rows: ``out[..., c] = 1`` where ``tensor == c`` (as torch).
+
+    `num_classes` = -1 uses ``tensor.max() + 1``. `tensor` must hold int64 class indices
+    in ``[0, num_classes)``.
+    """
+    if not isinstance(tensor, Tensor) or tensor.array.dtype != backend.int64:
+        got = tensor.dtype if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise TypeError(f"one_hot: expects an int64 tensor of class indices, got {got}")
+    x = tensor.array
+    xp = tensor.xp
+    if num_classes == -1:
+        if x.size == 0:
+            raise RuntimeError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = int(x.max()) + 1
+    if x.size and (int(x.min()) < 0 or int(x.max()) >= num_classes):
+        raise RuntimeError(
+            f"one_hot: class values must be in [0, num_classes={num_classes}), got values in "
+            f"[{int(x.min())}, {int(x.max())}]"
+        )
+    out = (x[..., None] == xp.arange(num_classes)).astype(backend.int64)
+    return Tensor._make(out, False, None)

@@ -51,7 +51,7 @@ from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, t
 METRICS = ("grad_norm", "out_grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std",
            "saturated", "dead", "nonfinite")
 PARAM_METRICS = ("grad_norm", "weight_norm", "update_ratio")
-_ACTIVATION_OPS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "Relu": "relu"}
+_ACTIVATION_OPS = {"SigmoidBackward0": "sigmoid", "TanhBackward0": "tanh", "ReluBackward0": "relu"}  # node.name
 
 
 def _add_norm(slots, k, g):
