@@ -70,8 +70,21 @@ class _Recurrence(Op):
             self.time_observer(xp.sqrt((dh * dh).sum(axis=(1, 2))))
 
     @staticmethod
-    def _zeros(like, shape):
-        return backend.array_module(like).zeros(shape, dtype=like.dtype)
+    def _incoming(dh, g_t, dh_next):
+        """dL/dh_t into `dh`: the output's own gradient plus what came back from t + 1."""
+        if dh_next is None:
+            dh[...] = g_t
+        else:
+            backend.array_module(dh).add(g_t, dh_next, out=dh)
+        return dh
+
+    @staticmethod
+    def _gate_scale(xw, tanh_cols):
+        """Per gate column: 0.5 where the gate is a sigmoid (sigmoid(x) = (1 + tanh(x/2)) / 2),
+        1 in `tanh_cols`, where it is a tanh."""
+        scale = backend.array_module(xw).full(xw.shape[-1], 0.5, dtype=xw.dtype)
+        scale[tanh_cols] = 1
+        return scale
 
 
 class RNNSequence(_Recurrence):
@@ -114,11 +127,7 @@ class RNNSequence(_Recurrence):
         dh_next = None
         with blas.one_thread():  # small products: see blas.one_thread
             for t in reversed(self._steps(T)):
-                dh = dh_all[t]
-                if dh_next is None:
-                    dh[...] = g[t]
-                else:
-                    xp.add(g[t], dh_next, out=dh)
+                dh = self._incoming(dh_all[t], g[t], dh_next)
                 xp.multiply(dh, deriv[t], out=dpre[t])
                 dh_next = _mm(dpre[t], w_hh)
         self._report(dh_all)
@@ -144,8 +153,7 @@ class LSTMSequence(_Recurrence):
         H = G // 4
         self.reverse = reverse
         # scale/shift turn tanh into sigmoid for i, f, o and leave g's tanh alone
-        scale = xp.full(G, 0.5, dtype=xw.dtype)
-        scale[2 * H:3 * H] = 1
+        scale = self._gate_scale(xw, slice(2 * H, 3 * H))
         shift = scale.copy()
         shift[2 * H:3 * H] = 0
         gates = xw * scale  # a fresh array: each step's gates are formed in place here
@@ -196,11 +204,7 @@ class LSTMSequence(_Recurrence):
         dh_next, dc_next = None, g[T]
         with blas.one_thread():  # small products: see blas.one_thread
             for t in reversed(self._steps(T)):
-                dh = dh_all[t]
-                if dh_next is None:
-                    dh[...] = g[t]
-                else:
-                    xp.add(g[t], dh_next, out=dh)
+                dh = self._incoming(dh_all[t], g[t], dh_next)
                 dc = dh * otc[t]
                 dc += dc_next
                 xp.multiply(dc[:, None, :], q[t], out=dgates[t, :, :3])
@@ -231,8 +235,7 @@ class GRUSequence(_Recurrence):
         T, B, G = xw.shape
         H = G // 3
         self.reverse = reverse
-        scale = xp.full(G, 0.5, dtype=xw.dtype)
-        scale[2 * H:] = 1
+        scale = self._gate_scale(xw, slice(2 * H, None))
         gates = xw * scale
         w_t = (w_hh * scale[:, None]).T
         b_s = None if b_hh is None else b_hh * scale
@@ -286,11 +289,7 @@ class GRUSequence(_Recurrence):
         dh_next = None
         with blas.one_thread():  # small products: see blas.one_thread
             for t in reversed(self._steps(T)):
-                dh = dh_all[t]
-                if dh_next is None:
-                    dh[...] = g[t]
-                else:
-                    xp.add(g[t], dh_next, out=dh)
+                dh = self._incoming(dh_all[t], g[t], dh_next)
                 dn = xp.multiply(dh, pn[t], out=dx[t, :, 2 * H:])
                 xp.multiply(dh, pz[t], out=dx[t, :, H:2 * H])
                 xp.multiply(dn, pr[t], out=dx[t, :, :H])
