@@ -84,7 +84,7 @@ def train(kind, T, steps, lr, device, seed, clip=None):
                 nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             losses.append(loss.item())
-            accs.append(float((logits.numpy().argmax(1) == y.numpy()).mean()))
+            accs.append(float((logits.detach().numpy().argmax(1) == y.numpy()).mean()))
     return np.array(losses), np.array(accs), tracer
 
 

@@ -116,9 +116,9 @@ def test_dropout_between_layers_drops_in_training(device):
     m = nn.GRU(IN, H, num_layers=2, dropout=0.9).to(device).double()
     x = mg.tensor(rng.standard_normal((T, B, IN)), device=device)
     m.eval()
-    y_eval = m(x)[0].numpy()
+    y_eval = m(x)[0].detach().numpy()
     m.train()
-    assert not np.allclose(m(x)[0].numpy(), y_eval)
+    assert not np.allclose(m(x)[0].detach().numpy(), y_eval)
 
 
 # ---------------------------------------------------------------------------- API
@@ -145,7 +145,7 @@ def test_cell_repr_matches_torch(torch, kind, kwargs):
 def test_default_init_is_uniform_within_one_over_sqrt_hidden(kind):
     m = getattr(nn, kind)(40, 100)
     bound = 1 / math.sqrt(100)
-    values = np.concatenate([p.numpy().ravel() for p in m.parameters()])
+    values = np.concatenate([p.detach().numpy().ravel() for p in m.parameters()])
     assert np.abs(values).max() <= bound
     assert abs(values.std() - bound / math.sqrt(3)) < 0.02 * bound
 
@@ -156,7 +156,7 @@ def test_default_init_draws_parameters_in_registration_order():
     mg.manual_seed(5)
     first = mg.empty(16, 3)
     mg.nn.init.uniform_(first, -0.5, 0.5)
-    assert np.array_equal(m.weight_ih_l0.numpy(), first.numpy())
+    assert np.array_equal(m.weight_ih_l0.detach().numpy(), first.numpy())
 
 
 def test_lstm_returns_output_and_state_pair(device):

@@ -34,8 +34,6 @@ def _shape_arg(shape, op):
 
 
 class Reshape(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, shape):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -45,8 +43,6 @@ class Reshape(Op):
 
 
 class Permute(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
@@ -61,8 +57,6 @@ class Permute(Op):
 class Expand(Op):
     """Broadcast to a larger shape; the engine's unbroadcast is the whole backward."""
 
-    backward_returns_tuple = False
-
     def forward(self, x, shape):
         return backend.array_module(x).broadcast_to(x, shape)
 
@@ -71,8 +65,6 @@ class Expand(Op):
 
 
 class Clone(Op):
-    backward_returns_tuple = False
-
     def forward(self, x):
         return x.copy()
 
@@ -83,8 +75,6 @@ class Clone(Op):
 class ToDevice(Op):
     """Copy to another device; the gradient is copied back to where the input lives."""
 
-    backward_returns_tuple = False
-
     def forward(self, x, device):
         self.source = backend.device_of(x)
         return backend.to_device(x, device)
@@ -94,11 +84,16 @@ class ToDevice(Op):
 
 
 # ---------------------------------------------------------------------------- indexing
-def normalize_index(index, xp):
-    """Turn tensors and lists inside an index into backend arrays numpy/cupy accept."""
+def normalize_index(index, xp, array=None):
+    """Turn tensors and lists inside an index into backend arrays numpy/cupy accept; for a
+    GPU `array`, on its device and with out-of-range integer indices raising IndexError."""
     if isinstance(index, tuple):
-        return tuple(_index_part(i, xp) for i in index)
-    return _index_part(index, xp)
+        index = tuple(_index_part(i, xp) for i in index)
+    else:
+        index = _index_part(index, xp)
+    if array is not None and xp is not backend.np:
+        index = backend.prepare_index(index, array)
+    return index
 
 
 def _index_part(i, xp):
@@ -107,12 +102,10 @@ def _index_part(i, xp):
             raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype}")
         return i.array
     if isinstance(i, list):
-        arr = xp.asarray(i)
+        arr = backend.np.asarray(i)  # on the host: a GPU index is checked, then uploaded
         if arr.size and arr.dtype.kind not in "iub":
             raise IndexError(f"index lists must hold ints or bools, got {arr.dtype}")
         return arr.astype(backend.int64) if arr.size == 0 else arr
-    if hasattr(i, "__array_interface__") and not isinstance(i, backend.scalar_types) and xp is not backend.np:
-        return backend.to_device(i, "cuda:0")
     return i
 
 
@@ -123,8 +116,6 @@ def _is_basic(index):
 
 class GetItem(Op):
     """x[index]; the backward scatter-adds, so repeated integer indices accumulate."""
-
-    backward_returns_tuple = False
 
     def forward(self, x, index):
         self.meta = (x.shape, index, _is_basic(index))
@@ -156,7 +147,7 @@ def _describe(index):
 
 
 def getitem(x, index):
-    index = normalize_index(index, x.xp)
+    index = normalize_index(index, x.xp, x.array)
     out = GetItem.apply(x, index=index)
     return _share_version_if_view(out, x)
 
@@ -195,7 +186,7 @@ def _same_dtype(tensors, op):
     first = tensors[0]
     for t in tensors[1:]:
         if t.device != first.device:
-            raise RuntimeError(f"{op}: expected all tensors on the same device, got {first.device} and {t.device}")
+            raise backend.device_mismatch(op, first.device, t.device)
         if t.dtype != first.dtype:
             first = _promote(first, t)[0]
     return [t.type(first.dtype) for t in tensors]
