@@ -31,6 +31,7 @@ OUTPUTS = {
                             "heatmap_sigmoid_batchnorm.png", "heatmap_exploding.png", "heatmap_exploding_clipped.png"],
     "regularization": ["regularization_curves.png", "regularization_boundaries.png", "regularization_weights.png"],
     "lr_finder": ["lr_find.png", "lr_find_check.png"],
+    "rnn_gradients": ["rnn_gradients.png", "diagnosis.txt"],
     "gpu": ["gpu.png"],  # only where a GPU is present; otherwise it must exit 0 and say why
 }
 
