@@ -21,10 +21,13 @@ The array-level building blocks the update rules share live in ``_functional.py`
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from itertools import chain
 
 from .. import autograd, backend
+from ..nn.module import RemovableHandle
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 
@@ -79,6 +82,60 @@ class UpdateProbe:
 update_probes = {}
 
 
+# hooks every optimizer runs around its step (``register_optimizer_step_pre/post_hook``)
+_global_optimizer_pre_hooks: dict = OrderedDict()
+_global_optimizer_post_hooks: dict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Call ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``.
+
+    As in PyTorch the hook may return ``None`` or a pair ``(new_args, new_kwargs)`` that
+    replaces the step's arguments. Returns a handle whose ``remove()`` unregisters it.
+    """
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``; returns a handle."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _hooked_step(step):
+    """`step` wrapped to run the global and per-optimizer step hooks (PyTorch's order:
+    global pre-hooks, own pre-hooks, the step, own post-hooks, global post-hooks).
+
+    A step that calls its base class's step runs the hooks once (the outer call).
+    """
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        if self._in_step:
+            return step(self, *args, **kwargs)
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{pre_hook} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
+        self._in_step = True
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            self._in_step = False
+        self._opt_called = True
+        for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True
+    return wrapper
+
+
 class _RequiredParameter:
     """Marks a default that every parameter group must supply (as torch.optim.required)."""
 
@@ -124,10 +181,22 @@ class Optimizer:
     # state entries that are Python scalars, not tensors (restored as floats on load)
     _scalar_state = ("step",)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__ and not getattr(cls.step, "hooked", False):
+            cls.step = _hooked_step(cls.step)
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._in_step = False
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        self._optimizer_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_state_dict_post_hooks = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks = OrderedDict()
         self._scratch = {}
         self._opt_called = False
         if isinstance(params, Tensor):
@@ -144,6 +213,45 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    # ------------------------------------------------------------------ hooks
+    @staticmethod
+    def _add_hook(hooks, hook, prepend=False):
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before this optimizer's ``step``.
+
+        The hook may return ``None`` or ``(new_args, new_kwargs)``. Returns a handle whose
+        ``remove()`` unregisters it.
+        """
+        return self._add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` after this optimizer's ``step``; returns a handle."""
+        return self._add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` before ``state_dict()`` builds its result."""
+        return self._add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` after ``state_dict()``; a non-None return replaces it."""
+        return self._add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` before loading; a non-None return is loaded instead."""
+        return self._add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` after ``load_state_dict()`` has restored everything."""
+        return self._add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ groups
     def _validate(self, group):
@@ -184,6 +292,7 @@ class Optimizer:
         """Reset every parameter's gradient: to None (default) or to zeros in place."""
         zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)
 
+    @_hooked_step
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss, if any.
 
@@ -305,6 +414,8 @@ class Optimizer:
         Parameters are numbered across groups in order, as in PyTorch. State tensors are
         references (copy them, or save with ``mg.save``, to keep a snapshot).
         """
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         groups = []
         for group in self.param_groups:
@@ -314,7 +425,12 @@ class Optimizer:
             packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index and s}
-        return {"state": state, "param_groups": groups}
+        result = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            returned = hook(self, result)
+            if returned is not None:
+                result = returned
+        return result
 
     def load_state_dict(self, state_dict):
         """Restore state and hyper-parameters saved by ``state_dict()``.
@@ -322,6 +438,10 @@ class Optimizer:
         Group sizes must match; state tensors are copied onto each parameter's device and
         (if floating) dtype, so continuing gives the same trajectory as never stopping.
         """
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            returned = hook(self, state_dict)
+            if returned is not None:
+                state_dict = returned
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -347,6 +467,8 @@ class Optimizer:
             saved["params"] = group["params"]
         self.param_groups = saved_groups
         self.state = state
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
 
     def _cast_state(self, param, name, value):
         """A copy of a saved state value placed like `param` (device; dtype if floating)."""
