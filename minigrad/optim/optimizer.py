@@ -12,9 +12,7 @@ owns what they share, with PyTorch's protocols:
 - ``run_elementwise``: runs an update function over a parameter — on the CPU in chunks
   that stay in the L2 cache, which makes NumPy's one-pass-per-operation style about
   1.5x faster on large tensors (with MKL installed, SGD and Adam instead make a few
-  multi-threaded passes over whole arrays; see ``blas.py``); for a parameter with an
-  ``UpdateProbe`` it also measures the update (for ``minigrad.trace``) while each chunk
-  is in cache.
+  multi-threaded passes over whole arrays; see ``blas.py``).
 
 The array-level building blocks the update rules share live in ``_functional.py``.
 """
@@ -33,53 +31,6 @@ from ..tensor import Tensor
 
 # Elements per chunk for CPU updates: a few float32 arrays of this size fit in L2 cache.
 CHUNK = 65536
-
-
-class UpdateProbe:
-    """Asks the optimizers to measure the updates of one parameter (``minigrad.trace`` uses it).
-
-    Registered in `update_probes` under ``id(param.array)`` (the probe holds that array, so
-    the id stays unique while registered). Each update of the parameter made through
-    `Optimizer.run_elementwise` sets ``sq`` to ``||w_after - w_before||^2`` and ``w_sq`` to
-    ``||w_after||^2`` (numbers, or 0-d device arrays: no sync), and ``version`` to the
-    parameter's version counter before the update: a reader that saw the weights at that
-    version, and sees the version one higher now (the optimizer's own bump), knows this
-    update was the only change, and that ``w_sq`` is the norm of the weights it sees.
-    """
-
-    __slots__ = ("param", "array", "sq", "w_sq", "version", "users")
-
-    def __init__(self, param):
-        self.param, self.array = param, param.array
-        self.sq = self.w_sq = None
-        self.version, self.users = -1, 0
-
-    def measuring(self, fn):
-        """`fn` (an elementwise rule) wrapped to add each call's squared change to ``sq``
-        and the squared norm of the updated weights to ``w_sq``.
-
-        The wrapper takes one more scratch array than `fn`, where it keeps the parameter's
-        values from before the call. Both norms are taken while the chunk is in cache.
-        """
-        self.sq, self.w_sq, self.version = 0.0, 0.0, self.param._version
-
-        def measured(*args, **hyper):
-            param, scratch = args[0], args[-1]
-            before = scratch[-1]
-            before[...] = param
-            fn(*args[:-1], scratch[:-1], **hyper)
-            after = param.reshape(-1)
-            self.w_sq = self.w_sq + after.dot(after)
-            before -= param  # -(w_after - w_before), exactly: the same squared norm
-            flat = before.reshape(-1)
-            self.sq = self.sq + flat.dot(flat)
-
-        return measured
-
-
-# id(param.array) -> UpdateProbe for the parameters whose updates someone measures (empty
-# unless a GradientTracer is attached: the untraced step pays one dict test per update).
-update_probes = {}
 
 
 # hooks every optimizer runs around its step (``register_optimizer_step_pre/post_hook``)
@@ -375,13 +326,9 @@ class Optimizer:
         place; `scratch` is a tuple of `n_scratch` reusable work arrays. On the CPU, large
         contiguous tensors are processed in cache-sized chunks of NumPy passes (unless
         `chunked` is False, for rules whose passes are multi-threaded MKL calls): the
-        result is the same (the rule is elementwise) and each pass runs from cache. A
-        parameter with an `UpdateProbe` also gets its update measured, chunk by chunk.
+        result is the same (the rule is elementwise) and each pass runs from cache.
         """
         first = arrays[0]
-        probe = update_probes.get(id(first)) if update_probes else None
-        if probe is not None:  # measured chunk by chunk, while each is in cache
-            fn, n_scratch, chunked = probe.measuring(fn), n_scratch + 1, True
         n = first.size
         if not chunked or n <= CHUNK or backend.device_of(first) != "cpu" or not all(
                 a.flags.c_contiguous for a in arrays if a is not None):

@@ -47,7 +47,7 @@ def _count_nonfinite(arr, stat):
 
 def norm_stats(arr, sq=None):
     """(squared L2 norm, NaN/Inf count) of `arr`; `sq` is its sum of squares if already known
-    (an optimizer's `UpdateProbe` takes it while the weights are in cache).
+    (the tracer's optimizer post-hook takes it right after the update).
 
     On the CPU a float32 sum of squares that overflowed although every value is finite
     (a gradient norm above ~1e19) is redone in float64, so huge is not reported as Inf.

@@ -19,17 +19,19 @@ layer during that next pass and the step's row is closed at the end of it, or at
 `detach`. With gradient accumulation (several backward passes per optimizer step) the
 passes between steps get a ratio of 0.
 
-Two ways to measure ``||w_next - w||^2``: the elementwise optimizers (SGD, Adam, ...)
-measure it themselves while they update each cache-sized chunk (an
-``optim.UpdateProbe`` per parameter asks them to), which saves copying and re-reading
-all weights every step; they also take the norm of the new weights, so the next pass
-need not read them again for `weight_norm`. Their report is used when the version
-counter shows that their update was the only change since the forward pass. Otherwise (LBFGS, a manual
-``p -= lr * g``, a change after the step) the weights snapshotted at the forward pass
-are compared. A parameter whose last update was fully reported is not snapshotted, so
-if it is then changed some other way the ratio of that one step is NaN (unknown) and
-snapshots resume; writes to ``p.array``'s array that bypass the version counter are not
-seen once the optimizer reports.
+Two ways to measure ``||w_next - w||^2``. Through the optimizer step hooks
+(`optim.optimizer.register_optimizer_step_pre_hook` / `..._post_hook`, which every
+optimizer runs): on a recorded step, the pre-hook copies the weights of the traced
+parameters the optimizer is about to update into reused buffers, and the post-hook
+takes the squared norms of the change and of the new weights (so the next pass need not
+read them again for `weight_norm`). Their measurement is used when the version counter
+shows that the optimizer's step was the only change since the forward pass, and after
+the step until the next pass. Otherwise (a manual ``p -= lr * g``, a change after the
+step) the weights snapshotted at the forward pass are compared. A parameter whose last
+update was fully measured by the hooks is not snapshotted at the forward pass, so if it
+is then changed some other way the ratio of that one step is NaN (unknown) and
+snapshots resume; writes to ``p.array`` that bypass the version counter are not seen
+once the hooks measure. The optimizer's arithmetic is the same traced or not.
 
 All statistics stay on the model's device (0-d arrays) until a step closes; then they
 are fetched with one host transfer (`stats.fetch`): a CUDA run syncs once per recorded
@@ -44,7 +46,7 @@ import math
 import numpy as np
 
 from .. import autograd, backend
-from ..optim.optimizer import UpdateProbe, update_probes
+from ..optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from ..tensor import Tensor
 from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, tensors_in
 
@@ -163,9 +165,14 @@ class GradientTracer:
         self._prev = None  # a recorded step waiting for its optimizer update to be measured
         self._n_backward = 0
         self._pass_backward = False
-        self._snap_bufs = [None] * len(self._params)
-        self._probes = [None] * len(self._params)  # optim.UpdateProbe per parameter while attached
-        self._reported = [False] * len(self._params)  # last update fully measured by the optimizer
+        self._index = {id(p): j for j, p in enumerate(self._params)}
+        self._snap_bufs = [None] * len(self._params)  # forward-pass snapshots
+        self._step_bufs = [None] * len(self._params)  # snapshots taken just before an optimizer step
+        self._before = {}  # j -> version at the optimizer's pre-hook, for the parameters it snapshotted
+        # j -> (version before, version after, ||w_after - w_before||^2, ||w_after||^2) of the
+        # last optimizer step measured through the hooks
+        self._measured = [None] * len(self._params)
+        self._reported = [False] * len(self._params)  # last update fully measured through the hooks
 
     # ------------------------------------------------------------------ attach/detach
     def attach(self):
@@ -178,8 +185,8 @@ class GradientTracer:
         self._handles.append(self.model.register_forward_hook(self._on_pass_end))
         for j, p in enumerate(self._params):
             self._handles.append(p.register_hook(self._param_hook(j)))
-            if p.dtype.kind == "f":  # complex weights: snapshots (their norm needs vdot)
-                self._set_probe(j)
+        self._handles.append(register_optimizer_step_pre_hook(self._before_optimizer_step))
+        self._handles.append(register_optimizer_step_post_hook(self._after_optimizer_step))
         return self
 
     def detach(self):
@@ -190,23 +197,10 @@ class GradientTracer:
         for h in self._handles:
             h.remove()
         self._handles.clear()
-        for j in range(len(self._params)):
-            self._set_probe(j, register=False)
+        self._before.clear()
+        self._measured = [None] * len(self._params)
+        self._reported = [False] * len(self._params)
         return self
-
-    def _set_probe(self, j, register=True):
-        """Register parameter j's update probe (again, if its array was replaced), or remove it."""
-        old = self._probes[j]
-        if old is not None:
-            old.users -= 1
-            if old.users == 0:
-                del update_probes[id(old.array)]
-        self._probes[j] = probe = None
-        self._reported[j] = False
-        if register:
-            data = self._params[j].array  # tracers of the same weights share one probe
-            probe = self._probes[j] = update_probes.setdefault(id(data), UpdateProbe(self._params[j]))
-            probe.users += 1
 
     def __enter__(self):
         return self.attach()
@@ -248,12 +242,9 @@ class GradientTracer:
             for j in layer.params:
                 if step.weight[j] is None:  # a layer called twice in a pass: first call wins
                     p = self._params[j]
-                    probe = self._probes[j]
-                    if probe is not None and probe.array is not p.array:  # the array was replaced
-                        self._set_probe(j)
-                        probe = None
-                    # the optimizer's last update was the only change since it took the norm
-                    known = probe.w_sq if probe is not None and p._version == probe.version + 1 else None
+                    m = self._measured[j]
+                    # the optimizer's last step was the only change since the hook took the norm
+                    known = m[3] if m is not None and p._version == m[1] else None
                     step.weight[j] = norm_stats(p.array, known)
                     step.version[j] = p._version
                     if not self._reported[j]:
@@ -272,33 +263,65 @@ class GradientTracer:
 
         return hook
 
-    def _snapshot(self, j):
-        """Copy parameter j into its reused buffer (no allocation per step)."""
-        data, buf = self._params[j].array, self._snap_bufs[j]
+    def _snapshot(self, j, bufs=None):
+        """Copy parameter j into its reused buffer in `bufs` (forward snapshots by default)."""
+        bufs = self._snap_bufs if bufs is None else bufs
+        data, buf = self._params[j].array, bufs[j]
         if type(buf) is np.ndarray and type(data) is np.ndarray and buf.shape == data.shape \
                 and buf.dtype == data.dtype:
             np.copyto(buf, data)  # the CPU fast path
         elif buf is None or buf.shape != data.shape or buf.dtype != data.dtype or type(buf) is not type(data) \
                 or backend.device_of(buf) != backend.device_of(data):
-            buf = self._snap_bufs[j] = data.copy()
+            buf = bufs[j] = data.copy()
         else:
             backend.array_module(data).copyto(buf, data)
         return buf
 
+    def _before_optimizer_step(self, optimizer, args, kwargs):
+        """Global optimizer pre-hook: snapshot the traced parameters `optimizer` will update,
+        while a recorded step waits for its update (others cost this one test)."""
+        if self._step is None and self._prev is None:
+            return None
+        index = self._index
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                j = index.get(id(p))
+                if j is not None and p.grad is not None:
+                    self._snapshot(j, self._step_bufs)
+                    self._before[j] = p._version
+        return None
+
+    def _after_optimizer_step(self, optimizer, args, kwargs):
+        """Global optimizer post-hook: ||w_after - w_before||^2 and ||w_after||^2 of what the
+        pre-hook snapshotted (the snapshot buffer is reused in place)."""
+        if not self._before:
+            return None
+        before, self._before = self._before, {}
+        for j, version in before.items():
+            p = self._params[j]
+            if p._version == version:  # not changed by this step
+                self._measured[j] = (version, version, 0.0, None)
+                continue
+            w = p.array
+            snap = self._step_bufs[j]
+            sq = squared_norm(backend.array_module(w).subtract(w, snap, out=snap))
+            self._measured[j] = (version, p._version, sq, norm_stats(w)[0])
+        return None
+
     def _update_of(self, step, j, in_place):
         """||w_now - w||^2 of parameter j since `step`'s forward pass (None: not in that pass).
 
-        The optimizer's report when its update was the only change (the version moved by
-        exactly its one bump, from the version seen at the forward pass), else the
-        snapshot's difference; without a snapshot, 0 if nothing changed, else NaN.
+        The hooks' measurement when the optimizer's step was the only change since the
+        forward pass (versions match), else the snapshot's difference; without a
+        snapshot, 0 if nothing changed, else NaN.
         """
         seen = step.version[j]
         if seen is None:
             return None
-        now, probe, snap = self._params[j]._version, self._probes[j], step.snap[j]
-        if probe is not None and probe.version == seen and now == seen + 1:
+        now, m, snap = self._params[j]._version, self._measured[j], step.snap[j]
+        if m is not None and m[0] == seen and m[1] == now:
             self._reported[j] = True
-            return probe.sq
+            return m[2]
         if now != seen:
             self._reported[j] = False  # changed some other way: snapshot it from now on
         if snap is not None:
