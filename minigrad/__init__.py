@@ -4,7 +4,7 @@
 random seeding and, lazily, the ``nn``, ``optim``, ``data``, ``trace``, ``viz`` and
 ``train`` sub-packages.
 """
-from . import autograd, backend, blas, cuda
+from . import autograd, backend, backends, cuda
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Generator, bool_, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,

@@ -191,7 +191,7 @@ def main(argv=None):
     if torch is not None:
         torch.manual_seed(0)
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, device {args.device}, "
-          f"{os.cpu_count()} CPUs, minigrad's CPU matmul: {mg.blas.name()}")
+          f"{os.cpu_count()} CPUs, minigrad's CPU matmul: {mg.backends.mkl.name()}")
     print(f"{'scenario':<44s} {'minigrad':>9s} {'torch':>9s} {'ratio':>7s}   (ms per step)")
     for w in which:
         if w in SCENARIOS:
