@@ -1,6 +1,7 @@
 """The Optimizer protocols: parameter groups, validation, zero_grad, closures, skipping,
 state_dict / load_state_dict (resume gives the identical trajectory), save/load."""
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -332,3 +333,41 @@ def test_state_dict_survives_mg_save_and_load(device, tmp_path):
     _run(opt2, resumed, 3, device, start=3)
     for p, q in zip(resumed, params):
         np.testing.assert_array_equal(to_np(p), to_np(q))
+
+
+_ALL_OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "RMSprop", "Adadelta", "Rprop",
+                   "ASGD", "Lion"]
+
+
+@pytest.mark.parametrize("bad_grad, error, words", [
+    (lambda: mg.zeros(4), RuntimeError, "shape (4,)"),
+    (lambda: mg.zeros(3, dtype=mg.float64), RuntimeError, "dtype"),
+    (lambda: mg.zeros(3, dtype=mg.int64), RuntimeError, "dtype"),
+    (lambda: np.zeros(3, np.float32), TypeError, "must be a Tensor"),
+], ids=["shape", "float64", "int64", "numpy"])
+@pytest.mark.parametrize("name", _ALL_OPTIMIZERS)
+def test_a_bad_gradient_raises_before_any_parameter_is_updated(name, bad_grad, error, words):
+    good = mg.tensor([1.0, 2.0], requires_grad=True)
+    bad = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    good.grad = mg.tensor([0.5, 0.5])
+    bad.grad = bad_grad()
+    opt = getattr(optim, name)([{"params": [good]}, {"params": [bad]}], lr=0.1)
+    state_before = {k: dict(v) for k, v in opt.state.items()}
+    with pytest.raises(error, match=r"parameter 0 of parameter group 1.*" + re.escape(words)):
+        opt.step()
+    assert good.tolist() == [1.0, 2.0] and bad.tolist() == [1.0, 2.0, 3.0]
+    assert good._version == 0
+    assert {k: set(v) for k, v in opt.state.items()} == {k: set(v) for k, v in state_before.items()}
+
+
+def test_lbfgs_checks_gradients_too():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.LBFGS([p])
+
+    def closure():
+        p.grad = mg.zeros(3)
+        return mg.tensor(1.0)
+
+    with pytest.raises(RuntimeError, match="shape"):
+        opt.step(closure)
+    assert p.tolist() == [1.0, 2.0]

@@ -434,3 +434,50 @@ def test_attaching_the_tracer_does_not_change_the_optimizers_arithmetic(device):
         runs.append([host(p) for p in model.parameters()])
     for plain, traced in zip(*runs):
         np.testing.assert_array_equal(plain, traced)
+
+
+def test_max_steps_bounds_the_history_and_keeps_the_whole_run_evenly(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.01)
+    with GradientTracer(model, max_steps=8) as tr:
+        for _ in range(40):
+            step(model, x, y, opt)
+    steps = tr.steps
+    assert len(steps) <= 8 and steps[0] == 0 and steps[-1] >= 32
+    assert len(set(np.diff(steps))) == 1  # evenly spaced
+    assert tr.history("grad_norm").shape == (len(steps), 3)
+    assert tr.param_history("update_ratio").shape == (len(steps), 4)
+    assert np.isfinite(tr.param_history("update_ratio")).all()
+
+
+def test_decimated_rows_are_those_recorded_at_their_steps(device):
+    model = tiny(device)
+    x, y = data(device)
+    full, bounded = GradientTracer(model, max_steps=None).attach(), GradientTracer(model, max_steps=4).attach()
+    for _ in range(12):
+        step(model, x, y)
+    full.detach()
+    bounded.detach()
+    rows = [full.steps.index(s) for s in bounded.steps]
+    np.testing.assert_array_equal(bounded.history("grad_norm"), full.history("grad_norm")[rows])
+
+
+def test_clear_forgets_the_history_and_recording_goes_on(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.01)
+    with GradientTracer(model) as tr:
+        for _ in range(3):
+            step(model, x, y, opt)
+        tr.clear()
+        assert tr.steps == [] and tr.history("grad_norm").shape == (0, 3)
+        for _ in range(2):
+            step(model, x, y, opt)
+    assert tr.steps == [3, 4]
+    assert np.isfinite(tr.param_history("grad_norm")).all()
+
+
+def test_max_steps_must_be_a_positive_int_or_none(device):
+    with pytest.raises(ValueError, match="max_steps"):
+        GradientTracer(tiny(device), max_steps=0)

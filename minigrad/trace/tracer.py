@@ -115,6 +115,12 @@ class GradientTracer:
             or without children (so activations are layers too), in ``named_modules()``
             order (`names`).
         every: record every `every`-th backward pass (others cost one check per hook).
+        max_steps: the most rows the history keeps (None: no limit). When it is full the
+            history is decimated: every second row is dropped and from then on every
+            second step that would have been recorded is skipped, so the rows always
+            span the whole run, evenly. Memory is about ``max_steps * (9 * layers + 3 *
+            parameters) * 8`` bytes whatever the run's length: at the default 4,096, 16 MB
+            for the 39-layer, 40-parameter MLP of ``tools/bench_trace.py``.
         activations: also record activation mean/std, saturation and dead units.
 
     Metrics (`history(metric)`, NaN where a metric does not apply to a layer):
@@ -134,12 +140,15 @@ class GradientTracer:
     (`param_names`).
     """
 
-    def __init__(self, model, every=1, activations=True):
+    def __init__(self, model, every=1, activations=True, max_steps=4096):
         if not hasattr(model, "named_modules") or not hasattr(model, "register_forward_hook"):
             raise TypeError(f"GradientTracer: model must be an nn.Module, got {type(model).__name__}")
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"GradientTracer: every must be a positive int, got {every!r}")
-        self.model, self.every, self.activations = model, every, bool(activations)
+        if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1):
+            raise ValueError(f"GradientTracer: max_steps must be a positive int or None, got {max_steps!r}")
+        self.model, self.every, self.activations, self.max_steps = model, every, bool(activations), max_steps
+        self._stride = 1  # after decimation, record every (every * stride)-th backward pass
         self._layers = []
         self.param_names, self._params = [], []
         for name, module in model.named_modules():
@@ -155,8 +164,11 @@ class GradientTracer:
         self._param_owners = [i for i, layer in enumerate(self._layers) if layer.params]
         self._param_starts = [self._layers[i].params[0] for i in self._param_owners]
         self._steps = []  # backward-pass index of each closed row
-        self._rows = {m: [] for m in METRICS}
-        self._prows = {m: [] for m in PARAM_METRICS}
+        self._rows = []  # one float64 array per closed row: every metric's values, see _columns
+        n_l, n_p = len(self._layers), len(self._params)
+        widths = [(m, n_l) for m in METRICS] + [("param:" + m, n_p) for m in PARAM_METRICS]
+        starts = np.cumsum([0] + [w for _, w in widths])
+        self._columns = {name: slice(int(a), int(a) + w) for (name, w), a in zip(widths, starts)}
         self._tail = None  # provisional rows of the open step (see _sync)
         self._order = []  # layer indices in the order their forward ran (depth order)
         self._order_done = False
@@ -214,7 +226,7 @@ class GradientTracer:
             return None  # evaluation: neither a step nor the end of one
         self._close_prev()  # normally closed at the end of the last pass already
         self._retire_step()
-        if self._n_backward % self.every == 0:
+        if self._n_backward % (self.every * self._stride) == 0:
             self._step = _Step(self._n_backward, len(self._layers), len(self._params))
         return None
 
@@ -413,28 +425,46 @@ class GradientTracer:
     def _append(self, computed):
         index, rows, prow = computed
         self._steps.append(index)
-        for m in METRICS:
-            self._rows[m].append(rows[m])
-        for m in PARAM_METRICS:
-            self._prows[m].append(prow[m])
+        self._rows.append(np.concatenate([rows[m] for m in METRICS] + [prow[m] for m in PARAM_METRICS]))
+        if self.max_steps is not None and len(self._rows) > self.max_steps:
+            self._decimate()
+
+    def _decimate(self):
+        """Keep the rows of every second recorded step (the whole run, half the resolution)."""
+        self._stride *= 2
+        period = self.every * self._stride
+        keep = [i for i, s in enumerate(self._steps) if s % period == 0]
+        if len(keep) > self.max_steps:  # uneven indices (passes without backward): thin by position
+            keep = keep[::2]
+        self._steps = [self._steps[i] for i in keep]
+        self._rows = [self._rows[i] for i in keep]
+
+    def clear(self):
+        """Forget the recorded history (an open step too); the tracer stays attached."""
+        self._steps, self._rows = [], []
+        self._tail = self._step = self._prev = None
+        self._stride = 1
+        self._before.clear()
+        return self
 
     # ------------------------------------------------------------------ results
-    def _table(self, store, metric, width, allowed):
+    def _table(self, column, metric, allowed):
         if metric not in allowed:
             raise ValueError(f"history: unknown metric {metric!r}; choose from {', '.join(allowed)}")
         self._sync()
-        rows = list(store[metric])
+        cols = self._columns[column]
+        rows = [row[cols] for row in self._rows]
         if self._tail is not None:
-            rows.append((self._tail[1] if store is self._rows else self._tail[2])[metric])
-        return np.array(rows, dtype=np.float64).reshape(len(rows), width)
+            rows.append((self._tail[1] if column == metric else self._tail[2])[metric])
+        return np.array(rows, dtype=np.float64).reshape(len(rows), cols.stop - cols.start)
 
     def history(self, metric):
         """A (recorded steps x layers) float64 array of `metric` (see the class doc)."""
-        return self._table(self._rows, metric, len(self._layers), METRICS)
+        return self._table(metric, metric, METRICS)
 
     def param_history(self, metric):
         """A (recorded steps x parameters) array of grad_norm, weight_norm or update_ratio."""
-        return self._table(self._prows, metric, len(self._params), PARAM_METRICS)
+        return self._table("param:" + metric, metric, PARAM_METRICS)
 
     @property
     def steps(self):
