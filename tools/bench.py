@@ -80,11 +80,11 @@ def _mg_sync(device):
     return mg.cuda.synchronize if device != "cpu" else None
 
 
-def mlp_step(lib, sizes, act, device, batch, loss_kind):
+def mlp_step(lib, sizes, act, device, batch, loss_kind, optimizer="sgd"):
     """A training step of an MLP built with `lib` (minigrad or torch: the same API).
 
-    Linear layers with ReLU between them (or Sigmoid after each), SGD with momentum,
-    cross-entropy ("ce") or MSE loss.
+    Linear layers with ReLU between them (or Sigmoid after each), SGD with momentum (or
+    Adam, lr=1e-3, with ``optimizer="adam"``), cross-entropy ("ce") or MSE loss.
     """
     nn = lib.nn
     layers = []
@@ -95,7 +95,10 @@ def mlp_step(lib, sizes, act, device, batch, loss_kind):
         if act == "sigmoid":
             layers.append(nn.Sigmoid())
     model = nn.Sequential(*layers).to(device)
-    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    if optimizer == "adam":
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    else:
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = lib.randn(batch, sizes[0], device=device)
     if loss_kind == "ce":
         y = lib.randint(0, sizes[-1], (batch,), device=device)
