@@ -46,7 +46,7 @@ def _skeleton(obj, path, arrays):
             raise ValueError(f"mg.save: two entries flatten to the same key {key!r}; rename one of them")
         if not key:
             raise ValueError("mg.save: a bare tensor needs a name; save a dict such as {'x': tensor}")
-        host = obj.numpy() if isinstance(obj, Tensor) else backend.to_host(obj)
+        host = backend.to_host(obj.array if isinstance(obj, Tensor) else obj)
         # not np.ascontiguousarray: it turns 0-d arrays (num_batches_tracked) into 1-d
         arrays[key] = host if host.flags.c_contiguous else host.copy(order="C")
         return {"T" if isinstance(obj, Tensor) else "A": key}

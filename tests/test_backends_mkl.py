@@ -134,7 +134,7 @@ def test_training_the_same_model_with_and_without_mkl_agrees(device):
             opt.zero_grad()
             mg.nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
-        return [p.numpy() for p in model.parameters()]
+        return [p.detach().numpy() for p in model.parameters()]
 
     fast = run()
     with blas.flags(enabled=False):
@@ -174,7 +174,7 @@ def test_optimizers_on_a_parameter_large_enough_for_mkl_agree_with_numpy(device,
         for k in range(4):
             p.grad = mg.tensor(_rand(n, dtype, seed=10 + k), device=device)
             opt.step()
-        return p.numpy()
+        return p.detach().numpy()
 
     fast = run()
     with blas.flags(enabled=False):
@@ -194,7 +194,7 @@ def test_fused_false_gives_the_numpy_trajectory_whatever_is_installed(name):
         for k in range(3):
             p.grad = mg.tensor(_rand(n, np.float32, seed=10 + k))
             opt.step()
-        return p.numpy()
+        return p.detach().numpy()
 
     unfused = run(fused=False)
     with blas.flags(enabled=False):

@@ -67,8 +67,8 @@ def _check(name, a, b, device, torch=None):
     if torch is not None:
         tx, ty = (torch.tensor(v, requires_grad=True) for v in (a, b))
         fn(tx, ty).sum().backward()
-        np.testing.assert_allclose(to_np(x.grad), tx.grad.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(to_np(y.grad), ty.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(to_np(x.grad), tx.grad.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(to_np(y.grad), ty.grad.detach().numpy(), rtol=1e-12)
 
 
 def _run_property(name, device, torch=None):

@@ -93,7 +93,8 @@ def _hooked_step(step):
 
 
 def _check_grad(p, group_index, index):
-    """Raise unless ``p.grad`` can update `p` (PyTorch's rules for an assigned ``.grad``)."""
+    """Raise unless ``p.grad`` can update `p` (the rules ``.grad`` assignment applies; the
+    parameter's storage may have been replaced since, through ``p.data = ...``)."""
     g = p.grad
     where = f"parameter {index} of parameter group {group_index}"
     if not isinstance(g, Tensor):
@@ -101,7 +102,7 @@ def _check_grad(p, group_index, index):
     if g.shape != p.shape:
         raise RuntimeError(f"{where}: the gradient has shape {tuple(g.shape)}, the parameter {tuple(p.shape)}")
     if g.dtype != p.dtype:
-        raise RuntimeError(f"{where}: the gradient has dtype {g.dtype}, the parameter {p.dtype}")
+        raise TypeError(f"{where}: the gradient has dtype {g.dtype}, the parameter {p.dtype}")
     if g.device != p.device:
         raise RuntimeError(f"{where}: the gradient is on {g.device}, the parameter on {p.device}")
 
