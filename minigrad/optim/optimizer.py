@@ -32,7 +32,7 @@ from itertools import chain
 
 from .. import autograd, backend
 from ..backends import mkl
-from ..nn.module import RemovableHandle
+from ..nn.module import add_hook
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
 from . import _functional as F
@@ -49,16 +49,12 @@ def register_optimizer_step_pre_hook(hook):
     As in PyTorch the hook may return ``None`` or a pair ``(new_args, new_kwargs)`` that
     replaces the step's arguments. Returns a handle whose ``remove()`` unregisters it.
     """
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_optimizer_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
     """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``; returns a handle."""
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_optimizer_post_hooks, hook)
 
 
 def _hooked_step(step):
@@ -191,15 +187,7 @@ class Optimizer:
             self.add_param_group(group)
 
     # ------------------------------------------------------------------ hooks
-    @staticmethod
-    def _add_hook(hooks, hook, prepend=False):
-        if not callable(hook):
-            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+    _add_hook = staticmethod(add_hook)
 
     def register_step_pre_hook(self, hook):
         """Call ``hook(optimizer, args, kwargs)`` before this optimizer's ``step``.
