@@ -481,3 +481,22 @@ def test_clear_forgets_the_history_and_recording_goes_on(device):
 def test_max_steps_must_be_a_positive_int_or_none(device):
     with pytest.raises(ValueError, match="max_steps"):
         GradientTracer(tiny(device), max_steps=0)
+
+
+def test_activation_kind_comes_from_the_op_when_the_module_type_does_not_say(device):
+    class Rectify(nn.Module):  # no children, no parameters: a layer; its op is a ReLU
+        def forward(self, x):
+            return x.relu()
+
+    class Squash(nn.Module):
+        def forward(self, x):
+            return x.sigmoid()
+
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), Rectify(), nn.Linear(4, 4), Squash()).to(device)
+    x, y = mg.randn(6, 3, device=device), mg.randn(6, 4, device=device)
+    with GradientTracer(model) as tr:
+        step(model, x, y)
+    h = host(model[1](model[0](x)))
+    assert tr.history("dead")[0, 1] == pytest.approx(np.mean((h <= 0).all(axis=0)))
+    assert np.isfinite(tr.history("saturated")[0, 3]) and np.isnan(tr.history("saturated")[0, 1])

@@ -54,8 +54,7 @@ def norm_stats(arr, sq=None):
     """
     if type(arr) is np.ndarray:
         if sq is None:
-            flat = arr.reshape(-1)
-            sq = np.dot(flat, flat) if flat.dtype.kind != "c" else np.vdot(flat, flat).real
+            sq = squared_norm(arr)
         if sq < math.inf:  # the common case; NaN and Inf fall through
             return sq, 0
         bad = int(np.count_nonzero(~np.isfinite(arr)))

@@ -45,7 +45,8 @@ import math
 
 import numpy as np
 
-from .. import autograd, backend
+from .. import autograd, backend, nn
+from ..ops import elementwise
 from ..optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from ..tensor import Tensor
 from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, tensors_in
@@ -53,7 +54,14 @@ from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, t
 METRICS = ("grad_norm", "out_grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std",
            "saturated", "dead", "nonfinite")
 PARAM_METRICS = ("grad_norm", "weight_norm", "update_ratio")
-_ACTIVATION_OPS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "Relu": "relu"}
+# the activation kinds whose statistics differ, by module type and by the op making an output
+_ACTIVATION_MODULES = ((nn.Sigmoid, "sigmoid"), (nn.Tanh, "tanh"), (nn.ReLU, "relu"))
+_ACTIVATION_OPS = ((elementwise.Sigmoid, "sigmoid"), (elementwise.Tanh, "tanh"), (elementwise.Relu, "relu"))
+
+
+def _kind_of(obj, table):
+    """"sigmoid"/"tanh"/"relu" if `obj` is an instance of one of `table`'s classes, else None."""
+    return next((kind for cls, kind in table if isinstance(obj, cls)), None)
 
 
 def _add_norm(slots, k, g):
@@ -76,10 +84,9 @@ class _Layer:
 
     def __init__(self, name, module, params):
         self.name, self.module, self.params = name, module, params
-        kind = type(module).__name__.lower()
         # "sigmoid"/"tanh"/"relu"; None: not known yet (the op that makes the output
         # decides at the first pass); "": no activation
-        self.kind = kind if kind in ("sigmoid", "tanh", "relu") else None
+        self.kind = _kind_of(module, _ACTIVATION_MODULES)
 
 
 class _Step:
@@ -266,7 +273,7 @@ class GradientTracer:
             if self.activations and step.act[i] is None:
                 if layer.kind is None:  # not known from the module type: ask the op, once
                     fn = out.grad_fn
-                    layer.kind = _ACTIVATION_OPS.get(fn.name, "") if fn is not None else ""
+                    layer.kind = _kind_of(fn, _ACTIVATION_OPS) or ""
                 step.act[i] = activation_stats(out.array, layer.kind or None)
                 step.act_size[i] = out.array.size
             if out.requires_grad:
