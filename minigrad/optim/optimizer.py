@@ -274,18 +274,21 @@ class Optimizer:
             return closure()
 
     def _groups_with_grad(self):
-        """``[(group, [params with a gradient])]`` for every group, after checking every
+        """Yield ``(group, [params with a gradient])`` for every group, after checking every
         gradient (a Tensor of its parameter's shape, dtype and device), so that a bad one
-        raises before any parameter has been updated."""
-        out = []
+        raises before any parameter has been updated. While the caller works on a group,
+        its parameters' GPU is the current device."""
+        checked = []
         for g, group in enumerate(self.param_groups):
             params = []
             for i, p in enumerate(group["params"]):
                 if p.grad is not None:
                     _check_grad(p, g, i)
                     params.append(p)
-            out.append((group, params))
-        return out
+            checked.append((group, params))
+        for group, params in checked:
+            with backend.scope_of(group["params"]):  # the update runs on the parameters' GPU
+                yield group, params
 
     @staticmethod
     def _zeros_like(p, fill=0.0):
