@@ -8,6 +8,7 @@ default dtype, random generators, and host <-> device transfer.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 
@@ -183,6 +184,126 @@ def on_device(device):
     return _DeviceScope(device)
 
 
+def off_current_device(array) -> bool:
+    """For a GPU array: whether it lives on another GPU than the current one (then a
+    kernel reading it must run under `on_device_of(array)`)."""
+    return array.device.id != _cupy.cuda.runtime.getDevice()
+
+
+def on_device_of(array):
+    """Context manager: the current GPU becomes `array`'s, so kernels launch and results
+    are allocated there (CuPy runs everything on the current device)."""
+    return array.device
+
+
+_NO_SCOPE = contextlib.nullcontext()
+
+
+def scope_of(tensors):
+    """Context manager: the device of the first tensor (or array) in `tensors` that lives
+    on a GPU other than the current one; a no-op otherwise (always on the CPU)."""
+    for t in tensors:
+        a = getattr(t, "array", t)
+        if type(a) is ndarray:
+            return _NO_SCOPE
+        if a is not None and not isinstance(a, np.generic) and hasattr(a, "device"):
+            return on_device_of(a) if off_current_device(a) else _NO_SCOPE
+    return _NO_SCOPE
+
+
+def runs_on_own_device(method):
+    """Decorator: a method of a tensor (an object with `.array`) runs on its device."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        a = self.array
+        if type(a) is not ndarray and off_current_device(a):
+            with on_device_of(a):
+                return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------- deferred checks
+# A GPU op cannot look at its inputs' values without making the host wait. Like PyTorch's
+# device-side asserts, such a check computes a 0-d flag on the device and raises at the
+# next point that waits for the device anyway (item(), numpy(), tolist(), printing, a move
+# to the CPU). Flags of the same check are OR-ed together on the device, so a loop that
+# never syncs keeps one flag per check, not one per step.
+_deferred: dict = {}  # (device, error class, message) -> 0-d bool device array
+
+
+def check_later(bad, error, message):
+    """Raise ``error(message)`` if the 0-d bool array `bad` is true: now for host arrays,
+    at the next sync for device arrays."""
+    if isinstance(bad, (np.ndarray, np.generic)):
+        if bad:
+            raise error(message)
+        return
+    key = (bad.device.id, error, message)
+    prev = _deferred.get(key)
+    _deferred[key] = bad if prev is None else (prev | bad)
+
+
+def raise_deferred():
+    """Raise the first failed deferred check (one device->host transfer per device)."""
+    if not _deferred:
+        return
+    pending = list(_deferred.items())
+    _deferred.clear()
+    cp = _load_cupy()
+    by_device: dict = {}
+    for key, flag in pending:
+        by_device.setdefault(key[0], []).append((key, flag))
+    for dev, items in by_device.items():
+        with cp.cuda.Device(dev):
+            values = cp.stack([f for _, f in items]).get()
+        for ((_, error, message), _), failed in zip(items, values):
+            if failed:
+                raise error(message)
+
+
+def item(array):
+    """A one-element array's value as a Python number (raises pending deferred checks)."""
+    if _deferred:
+        raise_deferred()
+    return array.item()
+
+
+def prepare_index(index, array):
+    """An index for a GPU `array`, with CuPy's silent wrap-around of out-of-range integer
+    indices turned into PyTorch's IndexError: host index arrays are checked here and
+    uploaded to `array`'s device; device index arrays get a deferred device-side check."""
+    parts = index if isinstance(index, tuple) else (index,)
+    shape = array.shape
+    used = sum(getattr(p, "ndim", 1) if getattr(p, "dtype", None) == bool_ else 1
+               for p in parts if p is not None and p is not Ellipsis)
+    out, axis = [], 0
+    for p in parts:
+        if p is Ellipsis:
+            axis += len(shape) - used
+        elif p is None:
+            pass
+        elif hasattr(p, "dtype") and p.dtype.kind in "iu" and axis < len(shape):
+            n = shape[axis]
+            if isinstance(p, np.ndarray):
+                if p.size and (p.min() < -n or p.max() >= n):
+                    bad = p[(p < -n) | (p >= n)].flat[0]
+                    raise IndexError(f"index {int(bad)} is out of range for dimension {axis} with size {n} "
+                                     f"of a tensor of shape {tuple(shape)}")
+                p = to_device(p, device_of(array))
+            elif p.size:
+                check_later(((p < -n) | (p >= n)).any(), IndexError,
+                            f"an index tensor has a value out of range for dimension {axis} with size {n} "
+                            f"of a tensor of shape {tuple(shape)} (a deferred device-side check)")
+        elif isinstance(p, np.ndarray):  # a host bool mask
+            p = to_device(p, device_of(array))
+        out.append(p)
+        axis += getattr(p, "ndim", 1) if getattr(p, "dtype", None) == bool_ else (0 if p is None or p is Ellipsis else 1)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
 def ignore_float_errors(xp):
     """Context manager silencing NumPy's divide/invalid/overflow warnings.
 
@@ -205,10 +326,22 @@ def to_device(array, device):
     if src == device:
         return array
     if device == "cpu":
-        return array.get()
+        return to_host(array)
     cp = _require_cupy(f"moving to {device}")
+    _follow(cp, device)
     with cp.cuda.Device(int(device[5:])):
-        return cp.asarray(array)
+        # cp.asarray may hand back an array of another GPU as it is; a copy lands here
+        return cp.asarray(array) if src == "cpu" else array.copy()
+
+
+def _follow(cp, device):
+    """Make `device` CuPy's current GPU once data is placed there: code that works on raw
+    arrays outside an op (metrics, state loading, user code) then runs where the data is,
+    as a program that lives on cuda:1 expects. Ops still run on their own tensors'
+    device when several GPUs are mixed."""
+    idx = int(device[5:])
+    if cp.cuda.runtime.getDevice() != idx:
+        cp.cuda.runtime.setDevice(idx)
 
 
 def memory_order(array, like=None):
@@ -224,12 +357,41 @@ def memory_order(array, like=None):
 
 def to_host(array):
     """A NumPy array with the same values (no copy for host arrays)."""
-    return array if isinstance(array, np.ndarray) else (np.asarray(array) if isinstance(array, np.generic) else array.get())
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, np.generic):
+        return np.asarray(array)
+    if _deferred:
+        if array.dtype == float64 and array.ndim == 1:  # e.g. the tracer's stacked statistics
+            return _get_with_deferred_checks(array)
+        raise_deferred()
+    return array.get()
+
+
+def _get_with_deferred_checks(array):
+    """`array.get()` with this device's pending check flags in the same transfer."""
+    dev = array.device.id
+    keys = [k for k in _deferred if k[0] == dev]
+    if not keys:
+        raise_deferred()
+        return array.get()
+    cp = _load_cupy()
+    with array.device:
+        flags = cp.stack([_deferred.pop(k) for k in keys]).astype(float64)
+        host = cp.concatenate([array, flags]).get()
+    for (_, error, message), failed in zip(keys, host[array.size:]):
+        if failed:
+            _deferred.clear()
+            raise error(message)
+    raise_deferred()  # other devices' flags, if any
+    return host[:array.size]
 
 
 def asarray(data, dtype=None, device="cpu"):
     """Build a backend array on `device` from Python data, NumPy or CuPy arrays."""
     xp = xp_for_device(device)
+    if device != "cpu":
+        _follow(xp, device)
     if device != "cpu" and isinstance(data, np.ndarray):
         data = to_device(data, device)
     elif device == "cpu" and not isinstance(data, (np.ndarray, np.generic)) and hasattr(data, "get") and hasattr(data, "device"):
@@ -405,7 +567,7 @@ class Generator:
         if self._stream is not None:
             return _cpu_random.randperm(self._stream, int(n))
         with on_device(self.device):
-            return self.rng.permutation(n).astype(int64, copy=False)
+            return self.rng.permutation(int(n)).astype(int64, copy=False)  # CuPy takes a Python int only
 
     def bernoulli(self, shape, dtype, p):
         """0/1 samples with P(1) = p (a float), as ``Tensor.bernoulli_(p)``."""

@@ -279,7 +279,7 @@ class Tensor:
         """The single value as a Python number."""
         if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, this one has shape {tuple(self.shape)}")
-        return self.array.item()
+        return backend.item(self.array)
 
     def tolist(self):
         return backend.to_host(self.array).tolist()
@@ -407,6 +407,12 @@ class Tensor:
                 raise RuntimeError(f"bernoulli_: expected p in [0, 1], got {p}")
             view[...] = gen.bernoulli(view.shape, self.dtype, p)
         return self
+
+
+# The random fills write the array directly (no Op): run them on the tensor's GPU too.
+for _name in ("uniform_", "normal_"):
+    setattr(Tensor, _name, backend.runs_on_own_device(getattr(Tensor, _name)))
+del _name
 
 
 class _HookHandle:
