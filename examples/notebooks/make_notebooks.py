@@ -183,7 +183,7 @@ NOTEBOOKS["05_learning_rate_schedules"] = [
     "}\n"
     "fig, ax = plt.subplots(figsize=(8, 3.5))\n"
     "for name, make in schedules.items():\n"
-    "    lrs, _ = S.plot_schedule(make, 100)\n"
+    "    lrs, _ = mg.viz.plot_schedule(make, 100)\n"
     "    ax.plot(lrs[0], label=name)\n"
     "ax.set_xlabel('step'); ax.set_ylabel('learning rate'); ax.legend(fontsize=8); plt.show()",
     "## Compare them with a sweep\n\n"
