@@ -109,3 +109,12 @@ def test_gpu_check_dry_run_lists_install_suite_every_example_and_the_gpu_benchma
         assert f"examples/{name}.py --quick" in out.replace(os.sep, "/"), name
     assert out.count("--device cuda") >= len(EXAMPLES)  # every example but gpu.py, and the bench
     assert "tools/bench.py A B --device cuda" in out.replace(os.sep, "/")
+
+
+def test_train_digits_compare_torch_prints_torchs_initial_loss(torch, tmp_path):
+    # same seed, no copied weights: the same initial weights, batch and dropout masks
+    proc = run_example("train_digits", "--quick", "--compare-torch", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    losses = dict(re.findall(r"(minigrad|PyTorch): +initial loss (\d+\.\d+)", proc.stdout))
+    assert set(losses) == {"minigrad", "PyTorch"}, proc.stdout[-2000:]
+    assert f"{float(losses['minigrad']):.4f}" == f"{float(losses['PyTorch']):.4f}"
