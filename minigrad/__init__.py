@@ -6,10 +6,14 @@ random seeding and, lazily, the ``nn``, ``optim``, ``data``, ``trace``, ``viz`` 
 """
 from . import autograd, backend, blas, cuda
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import (
-    Generator, bool_, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
-    manual_seed, set_default_dtype, uint8,
+from .backend import Generator, manual_seed, set_default_dtype
+from .devices import device, get_default_device, set_default_device
+from .dtypes import (  # noqa: A004  mg.float, mg.int, mg.bool shadow builtins on purpose, as torch
+    bool, bool_, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32, float64,
+    get_default_dtype, half, int, int8, int16, int32, int64, long, short, uint8,
 )
+from .printing import get_printoptions, set_printoptions
+from .size import Size
 from .factories import (
     arange, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like, linspace, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
@@ -23,7 +27,7 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = {"nn", "optim", "data", "trace", "viz", "train", "serialization"}
+_SUBPACKAGES = {"nn", "optim", "data", "trace", "viz", "train", "serialization", "utils"}
 
 
 def __getattr__(name):

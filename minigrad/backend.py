@@ -120,10 +120,14 @@ def _require_cupy(what):
 
 
 # ---------------------------------------------------------------------------- devices
+_default_device = "cpu"  # where device=None puts new tensors (mg.set_default_device)
+
+
 def canonical_device(device) -> str:
-    """'cpu' or 'cuda:N' from 'cpu', 'cuda', 'cuda:N', an int, or a tensor's device."""
+    """'cpu' or 'cuda:N' from 'cpu', 'cuda', 'cuda:N', an int, an ``mg.device``, or None
+    (the default device)."""
     if device is None:
-        return "cpu"
+        return _default_device
     if isinstance(device, int):
         return f"cuda:{device}"
     name = str(device)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import weakref
 
-from . import backend, grad_mode
+from . import backend, grad_mode, printing
+from .dtypes import BY_NUM as _DTYPE_BY_NUM, wrap as _wrap_dtype
+from .size import Size
 
 
 def _infer_array(data, dtype, device):
@@ -169,8 +171,8 @@ class Tensor:
         self._vc[0] += 1
 
     @property
-    def shape(self):
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)  # internal hot paths read self.array.shape instead
 
     @property
     def ndim(self):
@@ -178,7 +180,9 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.array.dtype
+        d = self.array.dtype  # wrapped to print as minigrad.float32; it works as a NumPy dtype
+        w = _DTYPE_BY_NUM[d.num]
+        return w if w is not None and w.dtype is d else _wrap_dtype(d)
 
     @property
     def device(self) -> str:
@@ -203,10 +207,12 @@ class Tensor:
     def numel(self) -> int:
         return int(self.array.size)
 
+    nelement = numel
+
     def size(self, dim=None):
         """The shape as a tuple, or the length of one dimension."""
         if dim is None:
-            return tuple(self.array.shape)
+            return Size(self.array.shape)
         return self.array.shape[self._dim(dim)]
 
     def element_size(self) -> int:
@@ -329,18 +335,10 @@ class Tensor:
         return (self[i] for i in range(self.array.shape[0]))
 
     def __repr__(self):
-        host = backend.to_host(self.array)
-        body = backend.np.array2string(host, separator=", ", precision=4, prefix="tensor(")
-        extra = []
-        if self.device != "cpu":
-            extra.append(f"device='{self.device}'")
-        if host.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
-            extra.append(f"dtype={host.dtype}")
-        if self.grad_fn is not None:
-            extra.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+        return printing.tensor_repr(self)
+
+    def __format__(self, spec):
+        return printing.tensor_format(self, spec, plain=type(self) is Tensor)
 
     # ---------------------------------------------------------------- in-place updates
     def _inplace(self, what):

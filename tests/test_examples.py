@@ -24,13 +24,14 @@ EXAMPLES = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "examples")) if 
 OUTPUTS = {
     "train_digits": ["curves.png", "grad_trace.png", "diagnosis.txt", ("graph.svg", "graph.dot"), "model.safetensors"],
     "gd_variants": ["gd_variants.png"],
-    "batch_size": ["batch_size.png"],
+    "batch_size": ["batch_size.png", "batch_size_sweep.png"],
     "optimizers": ["optimizers_ravine.png", "optimizers_rosenbrock.png", "optimizers_loss.png"],
     "lr_schedules": ["lr_schedule_curves.png", "lr_schedules_compared.png"],
     "vanishing_gradients": ["vanishing_gradients.png", "diagnosis.txt", "heatmap_sigmoid.png", "heatmap_relu_he.png",
                             "heatmap_sigmoid_batchnorm.png", "heatmap_exploding.png", "heatmap_exploding_clipped.png"],
     "regularization": ["regularization_curves.png", "regularization_boundaries.png", "regularization_weights.png"],
     "lr_finder": ["lr_find.png", "lr_find_check.png"],
+    "rnn_gradients": ["rnn_gradients.png", "diagnosis.txt"],
     "gpu": ["gpu.png"],  # only where a GPU is present; otherwise it must exit 0 and say why
 }
 

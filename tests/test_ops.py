@@ -253,7 +253,7 @@ def test_float64_forward_and_gradients_match_torch(case, device, torch):
     tx, touts = _run_torch(torch, case, arrays, np.float64, case.grad)
     assert len(mouts) == len(touts)
     for i, (m, t) in enumerate(zip(mouts, touts)):
-        assert str(m.dtype) == str(t.dtype).replace("torch.", ""), f"output {i} dtype"
+        assert str(m.dtype) == str(t.dtype).replace("torch.", "minigrad."), f"output {i} dtype"
         _assert_close(m, t, 1e-10, 1e-12, f"{case.name} output {i}")
     if not case.grad:
         return
@@ -272,7 +272,7 @@ def test_float32_forward_matches_torch(case, device, torch):
     _, mouts = _run_mg(case, arrays, device, np.float32, False)
     _, touts = _run_torch(torch, case, arrays, np.float32, False)
     for i, (m, t) in enumerate(zip(mouts, touts)):
-        assert str(m.dtype) == str(t.dtype).replace("torch.", ""), f"output {i} dtype"
+        assert str(m.dtype) == str(t.dtype).replace("torch.", "minigrad."), f"output {i} dtype"
         _assert_close(m, t, 1e-5, 1e-6, f"{case.name} output {i}")
 
 
@@ -335,7 +335,7 @@ def test_binary_result_dtype_follows_torch_promotion(op, left, right, torch):
             fn(_operand(left, mg, torch), _operand(right, mg, torch))
         return
     got = fn(_operand(left, mg, torch), _operand(right, mg, torch))
-    assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
+    assert str(got.dtype) == str(expected.dtype).replace("torch.", "minigrad.")
     np.testing.assert_allclose(to_np(got).astype(np.float64), to_np(expected).astype(np.float64), rtol=1e-3)
 
 
@@ -360,7 +360,7 @@ def test_unary_maths_on_integers_returns_default_float(fn, device, torch):
         "pow_float", "rpow_int", "rpow_float", "mul_bool"])
 def test_integer_tensor_result_dtypes_follow_torch(call, device, torch):
     got, expected = call(mg.tensor([1, 4], device=device)), call(torch.tensor([1, 4]))
-    assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
+    assert str(got.dtype) == str(expected.dtype).replace("torch.", "minigrad.")
     np.testing.assert_allclose(to_np(got), expected.detach().numpy(), rtol=1e-6)
 
 

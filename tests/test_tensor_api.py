@@ -25,7 +25,7 @@ def test_zeros_ones_full_values(device, torch):
     assert to_np(mg.zeros(())).shape == ()
     for value in (1, 1.5, True):
         got, expected = mg.full((2, 2), value, device=device), torch.full((2, 2), value)
-        assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
+        assert str(got.dtype) == str(expected.dtype).replace("torch.", "minigrad.")
         np.testing.assert_array_equal(to_np(got), expected.detach().numpy())
     assert mg.full((2,), 7, dtype=mg.float64).dtype == mg.float64
 
@@ -44,7 +44,7 @@ def test_like_factories_copy_shape_dtype_and_device(device):
                                   (0, 1, 0.1), (1, 1.3, 0.1), (-1, 1, 0.3)])
 def test_arange_matches_torch(args, device, torch):
     got, expected = mg.arange(*args, device=device), torch.arange(*args)
-    assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
+    assert str(got.dtype) == str(expected.dtype).replace("torch.", "minigrad.")
     np.testing.assert_array_equal(to_np(got), expected.detach().numpy())
 
 
@@ -117,7 +117,7 @@ LISTS_OF_TYPED_ELEMENTS = [
 @pytest.mark.parametrize("make", LISTS_OF_TYPED_ELEMENTS, ids=range(len(LISTS_OF_TYPED_ELEMENTS)))
 def test_lists_of_tensors_and_numpy_scalars_keep_their_dtype_like_torch(make, device, torch):
     got, expected = mg.tensor(make(mg), device=device), torch.tensor(make(torch))
-    assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
+    assert str(got.dtype) == str(expected.dtype).replace("torch.", "minigrad.")
     assert got.tolist() == expected.tolist()
 
 
@@ -324,7 +324,7 @@ def test_dlpack_round_trip_with_numpy_shares_memory():
 
 def test_repr_reads_like_torch():
     assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
-    assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
+    assert "dtype=minigrad.float64" in repr(mg.tensor([1.0], dtype=mg.float64))
     assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
     assert "grad_fn=<MulBackward0>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
     assert repr(mg.tensor([1, 2])) == "tensor([1, 2])"

@@ -20,7 +20,7 @@ def test_forward_nan_names_op_inputs_and_creation_site(device):
             x.log()  # forward-site
     msg = str(err.value)
     assert "LogBackward0 produced NaN in its forward output" in msg
-    assert "(2,) float32 on " + device in msg
+    assert "(2,) minigrad.float32 on " + device in msg
     assert f'{os.path.basename(__file__)}", line {_line_of("# forward-site")}' in msg
 
 
@@ -33,7 +33,7 @@ def test_backward_inf_names_op_inputs_and_creation_site(device):
             y.sum().backward()
     msg = str(err.value)
     assert "SqrtBackward0 produced Inf in its backward gradient for input 0" in msg
-    assert "(2,) float32 on " + device in msg
+    assert "(2,) minigrad.float32 on " + device in msg
     assert f'{os.path.basename(__file__)}", line {_line_of("# backward-site")}' in msg
 
 

@@ -6,7 +6,8 @@
 
 Scenarios (issue 2): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
 32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) + Sigmoid), MSE, batch 64; C: a chain of 200 tiny
-elementwise ops, forward + backward (per-op overhead). Area benchmarks live in
+elementwise ops, forward + backward (per-op overhead); R: LSTM(64, 128) over 50 steps,
+batch 32, forward + backward + Adam (issue 17). Area benchmarks live in
 tools/bench_<area>.py and are run from here when present.
 
 Timings are medians of many repetitions after warm-up; both frameworks run in the same
@@ -180,6 +181,33 @@ def bench_c(device, quick):
     return [r]
 
 
+def lstm_step(lib, device, seq=50, batch=32, inp=64, hidden=128):
+    """A training step of LSTM(64, 128) over 50 steps, a linear head on the last output,
+    MSE, Adam: the same code for minigrad and torch."""
+    nn = lib.nn
+    lstm, head = nn.LSTM(inp, hidden).to(device), nn.Linear(hidden, 1).to(device)
+    opt = lib.optim.Adam([*lstm.parameters(), *head.parameters()], lr=1e-3)
+    x, y = lib.randn(seq, batch, inp, device=device), lib.randn(batch, 1, device=device)
+    loss_fn = nn.MSELoss()
+
+    def step():
+        opt.zero_grad()
+        out, _ = lstm(x)
+        loss_fn(head(out[-1]), y).backward()
+        opt.step()
+
+    return step
+
+
+def bench_r(device, quick):
+    """Recurrent: LSTM seq 50, batch 32, input 64, hidden 128, forward + backward + Adam."""
+    tdev = _torch_device(device)
+    t_step = lstm_step(torch, tdev) if tdev else None
+    ms, tms = interleaved(lstm_step(mg, device), t_step, 10 if quick else 60, sync=_mg_sync(device),
+                          torch_sync=_torch_sync(device))
+    return [row("R  LSTM(64,128) seq 50 b32, Adam", ms, tms)]
+
+
 def bench_import():
     import subprocess
 
@@ -188,7 +216,7 @@ def bench_import():
     print(f"import minigrad: {runs[2] * 1e3:.0f} ms (median of 5)", flush=True)
 
 
-SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c}
+SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c, "R": bench_r}
 # area benchmarks: module name in tools/, function; each prints its own rows
 AREA_BENCHES = {
     "nn": ("bench_nn", "run_mlp_bench"),

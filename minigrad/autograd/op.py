@@ -14,6 +14,7 @@ which works on Tensors and builds on this class.
 from __future__ import annotations
 
 from .. import backend
+from ..grad_fn_names import backward_name
 from ..grad_mode import anomaly_enabled, grad_enabled
 from ..tensor import Tensor
 from . import anomaly
@@ -48,8 +49,8 @@ class Op:
 
     @property
     def name(self) -> str:
-        """The node's name, e.g. ``"MulBackward0"``."""
-        return f"{type(self).__name__}Backward0"
+        """The node's name, e.g. ``"MulBackward0"``: torch's (grad_fn_names.py)."""
+        return backward_name(self)
 
     @property
     def inputs(self) -> tuple:

@@ -13,6 +13,8 @@ from .loss import (
 )
 from .module import Module, Parameter, RemovableHandle, register_module_forward_hook
 from .normalization import BatchNorm1d, LayerNorm
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .sparse import Embedding
 
 F = functional
 
@@ -21,5 +23,6 @@ __all__ = [
     "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d", "LayerNorm",
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
-    "CrossEntropyLoss", "functional", "F", "init", "utils",
+    "CrossEntropyLoss", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "Embedding", "functional", "F", "init", "utils",
 ]

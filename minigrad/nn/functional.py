@@ -12,6 +12,7 @@ import warnings
 
 from .. import backend, ops
 from ..ops import linear, log_softmax as _log_softmax, relu as _relu, sigmoid, softmax as _softmax, tanh  # noqa: F401
+from ..ops.embedding import EmbeddingLookup
 from ..tensor import Tensor
 from ..ops.activation import ELU, GELU, DropoutMask, LeakyReLU, Softplus
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassNLL
@@ -427,5 +428,70 @@ __all__ = [
     "linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax",
     "dropout", "batch_norm", "layer_norm", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "cross_entropy",
-    "l1_penalty", "l2_penalty",
+    "l1_penalty", "l2_penalty", "one_hot", "embedding",
 ]
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot rows: ``out[..., c] = 1`` where ``tensor == c`` (as torch).
+
+    `num_classes` = -1 uses ``tensor.max() + 1``. `tensor` must hold int64 class indices
+    in ``[0, num_classes)``.
+    """
+    if not isinstance(tensor, Tensor) or tensor.array.dtype != backend.int64:
+        got = tensor.dtype if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise TypeError(f"one_hot: expects an int64 tensor of class indices, got {got}")
+    x = tensor.array
+    xp = tensor.xp
+    if num_classes == -1:
+        if x.size == 0:
+            raise RuntimeError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = int(x.max()) + 1
+    if x.size and (int(x.min()) < 0 or int(x.max()) >= num_classes):
+        raise RuntimeError(
+            f"one_hot: class values must be in [0, num_classes={num_classes}), got values in "
+            f"[{int(x.min())}, {int(x.max())}]"
+        )
+    out = (x[..., None] == xp.arange(num_classes)).astype(backend.int64)
+    return Tensor._make(out, False, None)
+
+
+# ---------------------------------------------------------------------------- embedding
+def _embedding_renorm_(weight, index, max_norm, norm_type):
+    """Scale, in place, the rows `index` refers to whose `norm_type`-norm exceeds
+    `max_norm` down to max_norm (torch.embedding_renorm_, 1e-7 included)."""
+    xp = weight.xp
+    rows = xp.unique(index.reshape(-1))
+    w = weight.array
+    norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+    w[rows] *= scale[:, None]
+    weight._bump_version()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """Rows of `weight` (num_embeddings, dim) picked by the integer tensor `input`:
+    output shape ``input.shape + (dim,)``. The `padding_idx` row gets no gradient; with
+    `max_norm`, referenced rows are renormalised in place first (as PyTorch)."""
+    _check_tensor(weight, "weight", "embedding")
+    if not isinstance(input, Tensor):
+        input = Tensor(input, device=weight.device)
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"embedding: input must be an integer tensor of indices, got dtype {input.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+    if sparse:
+        raise ValueError("embedding: sparse gradients are not supported; use sparse=False")
+    if input.device != weight.device:
+        raise RuntimeError(f"embedding: input is on {input.device} but weight is on {weight.device}")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({num})")
+        padding_idx = padding_idx % num
+    idx = input.array
+    if idx.size and bool(((idx < 0) | (idx >= num)).any()):  # one check, one device sync
+        raise IndexError(f"embedding: index out of range: indices must be in [0, {num}), got min {int(idx.min())}, max {int(idx.max())}")
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, max_norm, norm_type)
+    return EmbeddingLookup.apply(weight, input, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)

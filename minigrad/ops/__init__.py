@@ -6,9 +6,9 @@ methods and operators. Installing them here keeps `tensor.py` free of op code an
 import graph pointing one way (ops -> autograd -> tensor).
 """
 from ..tensor import Tensor
-from . import convert, elementwise, inplace, linalg, reduce, shape
+from . import compare, convert, elementwise, histogram, inplace, linalg, reduce, shape
 
-for _module in (elementwise, reduce, shape, linalg, convert, inplace):
+for _module in (elementwise, reduce, shape, linalg, convert, inplace, compare, histogram):
     for _name, _fn in _module.METHODS.items():
         setattr(Tensor, _name, _fn)
 
@@ -17,11 +17,14 @@ from .elementwise import (  # noqa: E402
     logical_not, lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tanh,
     where,
 )
-from .linalg import linear, matmul  # noqa: E402
+from .elementwise import cosh, log2, log10, sinh  # noqa: E402
+from .compare import allclose, equal, isclose  # noqa: E402
+from .histogram import histc, histogram  # noqa: E402
+from .linalg import linear, matmul, mm  # noqa: E402
 from .reduce import (  # noqa: E402
-    all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std,
+    all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm, softmax, std,
     sum, var,
 )
 from .shape import (  # noqa: E402
-    cat, clone, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze,
+    cat, clone, expand, flatten, meshgrid, permute, reshape, squeeze, stack, transpose, unsqueeze,
 )

@@ -527,3 +527,65 @@ METHODS = {
     "ge": ge, "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "sign": sign,
     "logical_not": logical_not,
 }
+
+
+# ---------------------------------------------------------------------------- hyperbolic, log bases
+class Sinh(Op):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return backend.array_module(x).sinh(x)
+
+    def backward(self, g):
+        return g * backend.array_module(g).cosh(self.saved[0])
+
+
+class Cosh(Op):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return backend.array_module(x).cosh(x)
+
+    def backward(self, g):
+        return g * backend.array_module(g).sinh(self.saved[0])
+
+
+class Log2(Op):
+    """log2 x, whose derivative is 1 / (x ln 2)."""
+
+    ufunc, ln_base = "log2", 0.6931471805599453
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return getattr(backend.array_module(x), self.ufunc)(x)
+
+    def backward(self, g):
+        x = self.saved[0]
+        return g / (x * x.dtype.type(self.ln_base))
+
+
+class Log10(Log2):
+    """log10 x, whose derivative is 1 / (x ln 10)."""
+
+    ufunc, ln_base = "log10", 2.302585092994046
+
+
+def sinh(input):
+    """Hyperbolic sine, elementwise."""
+    return Sinh.apply(_float_input(input))
+
+
+def cosh(input):
+    """Hyperbolic cosine, elementwise."""
+    return Cosh.apply(_float_input(input))
+
+
+def log2(input):
+    """Base-2 logarithm, elementwise."""
+    return Log2.apply(_float_input(input))
+
+
+def log10(input):
+    """Base-10 logarithm, elementwise."""
+    return Log10.apply(_float_input(input))
+
+
+METHODS.update({"sinh": sinh, "cosh": cosh, "log2": log2, "log10": log10})

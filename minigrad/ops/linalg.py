@@ -83,3 +83,17 @@ METHODS = {
     "__matmul__": matmul, "__rmatmul__": lambda a, b: matmul(b, a), "matmul": matmul,
     "mm": matmul, "dot": matmul,
 }
+
+
+def mm(input, mat2):
+    """Product of two matrices (2-D only, as torch.mm; use matmul for other shapes)."""
+    if not isinstance(input, Tensor) or not isinstance(mat2, Tensor):
+        raise TypeError(f"mm: expected two tensors, got {type(input).__name__} and {type(mat2).__name__}")
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(f"mm: both arguments must be matrices, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    if input.shape[1] != mat2.shape[0]:
+        raise ValueError(f"mm: shapes {tuple(input.shape)} and {tuple(mat2.shape)} cannot be multiplied")
+    return matmul(input, mat2)
+
+
+METHODS["mm"] = mm

@@ -1,7 +1,8 @@
-"""Reductions: sum, mean, max/min, var/std, logsumexp, softmax, log_softmax, argmax.
+"""Reductions: sum, mean, max/min, var/std, norm, logsumexp, softmax, log_softmax, argmax.
 
-`dim` is an int, a tuple of ints or None (all dimensions); `keepdim` keeps reduced
-dimensions as size 1, as in torch. softmax, log_softmax and logsumexp are fused
+`dim` is an int, a tuple (or list) of ints or None (all dimensions); `keepdim` keeps
+reduced dimensions as size 1, as in torch, which also accepts NumPy's spellings `axis=`
+and `keepdims=` for them. softmax, log_softmax and logsumexp are fused
 primitives: subtracting the max makes them stable for inputs of any size, and their
 backward is one expression instead of a chain of nodes.
 """
@@ -36,6 +37,69 @@ def normalize_dims(dim, ndim, op):
     return tuple(sorted(out)) if ndim else None
 
 
+def _alias(op, dim, keepdim, axis, keepdims):
+    """torch accepts NumPy's ``axis=``/``keepdims=`` as other names of ``dim``/``keepdim``.
+
+    Front ends call this only when one of them is given, keeping it off the common path.
+    """
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and its alias axis={axis!r}")
+        dim = axis
+    return dim, (keepdim if keepdims is None else keepdims)
+
+
+# NumPy adds along a reduced axis that is not the innermost in memory one row at a time
+# (no pairwise summation), so a float32 mean over 182,625 rows drifts by ~N*eps (60x
+# torch's error). From this many reduced elements on, such sums are done in blocks of
+# _BLOCK rows, then blocks of block sums, ...: the error grows like _BLOCK * log(N), as
+# torch's cascade sum (the same error, measured), and the (N/16, 16, C) layout is no
+# slower than NumPy's own loop. Several strided axes at once, or float16, accumulate in a
+# wider dtype instead.
+_STRIDED_MIN = 1024
+_BLOCK = 16
+
+
+def _strided(x, axes):
+    """True where NumPy would sum `x` over `axes` row by row and lose accuracy.
+
+    Callers test ``axes is not None and x.size >= _STRIDED_MIN`` first (no call at all
+    for small tensors and full reductions).
+    """
+    shape = x.shape
+    count = 1
+    for a in axes:
+        count *= shape[a]
+    if count < _STRIDED_MIN or x.dtype.kind != "f":
+        return False
+    # NumPy's pairwise inner loop runs over the smallest-stride axis
+    strides = x.strides
+    inner = builtins.min(range(x.ndim), key=lambda a: abs(strides[a]) if shape[a] > 1 else 1 << 62)
+    return inner not in axes
+
+
+def _accurate_sum(x, axes, keepdim):
+    """``x.sum(axes)`` for a strided reduction (see `_strided`), in x's dtype."""
+    xp = backend.array_module(x)
+    if len(axes) > 1 or x.dtype.itemsize < 4:
+        wide = backend.float64 if x.dtype.itemsize >= 4 else backend.float32
+        return x.sum(axis=axes, keepdims=keepdim, dtype=wide).astype(x.dtype)
+    (axis,) = axes
+    rows = xp.moveaxis(x, axis, 0)  # a view: the reduced axis first
+    tails = None
+    while rows.shape[0] > _BLOCK:
+        n = rows.shape[0]
+        m = n - n % _BLOCK
+        if m < n:
+            tail = rows[m:].sum(axis=0)
+            tails = tail if tails is None else tails + tail
+        rows = rows[:m].reshape((m // _BLOCK, _BLOCK) + rows.shape[1:]).sum(axis=1)
+    out = rows.sum(axis=0)
+    if tails is not None:
+        out = out + tails
+    return xp.expand_dims(out, axis) if keepdim else out
+
+
 def _expand_back(g, shape, axes, keepdim, xp):
     """Broadcast a reduced gradient back to the input's shape."""
     if axes is not None and not keepdim:
@@ -46,10 +110,10 @@ def _expand_back(g, shape, axes, keepdim, xp):
 
 
 class Sum(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
+        if axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes):
+            return _accurate_sum(x, axes, keepdim)
         return x.sum(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -59,11 +123,13 @@ class Sum(Op):
 
 
 class Mean(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, axes, keepdim):
         self.meta = (x.shape, axes, keepdim)
-        out = x.mean(axis=axes, keepdims=keepdim)
+        if axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes):
+            out = _accurate_sum(x, axes, keepdim)
+            out /= x.dtype.type(x.size // builtins.max(out.size, 1))
+        else:
+            out = x.mean(axis=axes, keepdims=keepdim)
         self.count = x.size // builtins.max(out.size, 1) if x.size else 0
         return out
 
@@ -76,15 +142,13 @@ class Mean(Op):
 class MaxReduce(Op):
     """max/min over some (or all) dims; ties share the gradient evenly (as torch's amax)."""
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, axes, keepdim, largest):
         if x.size == 0:
             raise RuntimeError("max/min of an empty tensor has no value")
         out = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
-        self.saved = (x, out)
+        self.save_for_backward(x, out)
         self.meta = (axes, keepdim)
+        self.largest = largest
         if keepdim:
             return out
         return out.reshape(()) if axes is None else backend.array_module(x).squeeze(out, axes)
@@ -101,15 +165,14 @@ class MaxReduce(Op):
 class MaxDim(Op):
     """Values of max/min along one dim; the gradient goes to the chosen index."""
 
-    backward_returns_tuple = False
-
     def forward(self, x, axis, keepdim, largest):
         xp = backend.array_module(x)
         idx = xp.expand_dims((x.argmax if largest else x.argmin)(axis=axis), axis)
         values = xp.take_along_axis(x, idx, axis=axis)
-        self.saved = (idx,)
+        self.save_for_backward(idx)
         self.meta = (x.shape, axis, keepdim)
         self.indices = idx if keepdim else xp.squeeze(idx, axis)
+        self.largest = largest
         return values if keepdim else xp.squeeze(values, axis)
 
     def backward(self, g):
@@ -123,15 +186,22 @@ class MaxDim(Op):
 
 
 class Var(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
+        if axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes):  # xp.var's two passes, each with the accurate sum
+            mean = _accurate_sum(x, axes, True)
+            n = x.size // builtins.max(mean.size, 1)
+            mean /= x.dtype.type(n)
+            self.save_for_backward(x, mean)
+            self.meta = (axes, keepdim, n - correction)
+            d = x - mean
+            d *= d
+            with backend.ignore_float_errors(xp):
+                return _accurate_sum(d, axes, keepdim) / x.dtype.type(builtins.max(n - correction, 0))
         mean = x.mean(axis=axes, keepdims=True)
         n = x.size // builtins.max(mean.size, 1)
-        self.saved = (x, mean)
         self.meta = (axes, keepdim, n - correction)
+        self.save_for_backward(x, mean)
         with backend.ignore_float_errors(xp):
             return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
 
@@ -147,12 +217,10 @@ class Var(Op):
 class Std(Var):
     """sqrt(var) in one node: where the std is 0 its gradient is 0, not NaN (as torch)."""
 
-    saves_output = True
-
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
         out = backend.as_array(xp.sqrt(super().forward(x, axes, correction, keepdim)))
-        self.saved += (out,)
+        self.save_for_backward(*self.saved, out)
         return out
 
     def backward(self, g):
@@ -163,6 +231,59 @@ class Std(Var):
         return super().backward(g)
 
 
+class Norm(Op):
+    """Vector p-norm over `axes` (torch.linalg.vector_norm), with torch's gradients.
+
+    The gradient is 0 (not NaN) where the norm is 0, and for p = +-inf it is shared
+    evenly by the elements that reach the max (min) |x|, as in torch's norm_backward.
+    """
+
+    def forward(self, x, p, axes, keepdim):
+        xp = backend.array_module(x)
+        a = xp.abs(x)
+        if p == float("inf"):
+            out = a.max(axis=axes, keepdims=True)
+        elif p == float("-inf"):
+            out = a.min(axis=axes, keepdims=True)
+        elif p == 0:
+            out = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            out = a.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            out = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        else:
+            with backend.ignore_float_errors(xp):
+                out = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        self.save_for_backward(x, out)
+        self.meta = (p, axes, keepdim)
+        if keepdim:
+            return out
+        return out.reshape(()) if axes is None else xp.squeeze(out, axes)
+
+    def backward(self, g):
+        x, norm = self.saved
+        p, axes, keepdim = self.meta
+        xp = backend.array_module(g)
+        g = _expand_back(g, x.shape, axes, keepdim, xp)
+        with backend.ignore_float_errors(xp):
+            if p == 0:
+                return xp.zeros_like(x)
+            if p == 1:
+                return xp.sign(x) * g
+            if p == 2:
+                return g * xp.where(norm == 0, 0, x / norm)
+            if p in (float("inf"), float("-inf")):
+                a = xp.abs(x)
+                mask = (a == norm) | xp.isnan(a)
+                return xp.sign(x) * (g / mask.sum(axis=axes, keepdims=True) * mask)
+            a = xp.abs(x)
+            if p < 1:
+                scaled = xp.where(x == 0, 0, xp.sign(x) * a ** (p - 1))
+                return scaled * g * norm ** (1 - p)
+            scaled = xp.sign(x) * a ** (p - 1) if p < 2 else x * a ** (p - 2)
+            return scaled * xp.where(norm == 0, 0, g / norm ** (p - 1))
+
+
 def _stable_max(x, axes, xp):
     """Max along `axes` (kept), with non-finite maxima replaced by 0 so x - m is safe."""
     m = x.max(axis=axes, keepdims=True)
@@ -170,15 +291,12 @@ def _stable_max(x, axes, xp):
 
 
 class LogSumExp(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, axes, keepdim):
         xp = backend.array_module(x)
         m = _stable_max(x, axes, xp)
         with backend.ignore_float_errors(xp):
             out = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        self.saved = (x, out)
+        self.save_for_backward(x, out)
         self.meta = (axes, keepdim)
         return out if keepdim else (out.reshape(()) if axes is None else xp.squeeze(out, axes))
 
@@ -190,14 +308,11 @@ class LogSumExp(Op):
 
 
 class Softmax(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x, axis):
         xp = backend.array_module(x)
         e = xp.exp(x - _stable_max(x, axis, xp))
         e /= e.sum(axis=axis, keepdims=True)
-        self.saved = (e,)
+        self.save_for_backward(e)
         self.axis = axis
         return e
 
@@ -207,14 +322,11 @@ class Softmax(Op):
 
 
 class LogSoftmax(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x, axis):
         xp = backend.array_module(x)
         shifted = x - _stable_max(x, axis, xp)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        self.saved = (out,)
+        self.save_for_backward(out)
         self.axis = axis
         return out
 
@@ -225,8 +337,10 @@ class LogSoftmax(Op):
 
 
 # ---------------------------------------------------------------------------- front ends
-def sum(x, dim=None, keepdim=False, dtype=None):
+def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Sum over `dim` (all dims by default). Bools and integers sum to int64, as torch."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "sum")
     if dtype is not None:
         x = x.type(dtype)
@@ -235,8 +349,10 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     return Sum.apply(x, axes=axes, keepdim=keepdim)
 
 
-def mean(x, dim=None, keepdim=False, dtype=None):
+def mean(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Arithmetic mean over `dim` (all dims by default)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "mean")
     if dtype is not None:
         x = x.type(dtype)
@@ -269,33 +385,45 @@ def _last_indices(x, axis, keepdim, largest):
     return x.xp.expand_dims(idx, axis) if keepdim else idx
 
 
-def max(x, dim=None, keepdim=False):
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Largest value: a 0-d tensor, or ``(values, indices)`` along `dim`; or max(x, other)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("max", dim, keepdim, axis, keepdims)
     return _max_or_min(x, dim, keepdim, True)
 
 
-def min(x, dim=None, keepdim=False):
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Smallest value: a 0-d tensor, or ``(values, indices)`` along `dim`; or min(x, other)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("min", dim, keepdim, axis, keepdims)
     return _max_or_min(x, dim, keepdim, False)
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Max over one or several dims (values only; ties share the gradient)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("amax", dim, keepdim, axis, keepdims)
     return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amax"), keepdim=keepdim, largest=True)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Min over one or several dims (values only; ties share the gradient)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("amin", dim, keepdim, axis, keepdims)
     return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amin"), keepdim=keepdim, largest=False)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
     """Variance; `correction` (or ``unbiased``) subtracts from the count, default 1 (Bessel)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("var", dim, keepdim, axis, keepdims)
     return _spread(Var, "var", x, dim, unbiased, keepdim, correction)
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
     """Standard deviation: the square root of ``var(...)``."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("std", dim, keepdim, axis, keepdims)
     return _spread(Std, "std", x, dim, unbiased, keepdim, correction)
 
 
@@ -306,8 +434,31 @@ def _spread(cls, op, x, dim, unbiased, keepdim, correction):
     return cls.apply(_float_input(x), axes=axes, correction=correction, keepdim=keepdim)
 
 
-def logsumexp(x, dim=None, keepdim=False):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm of `input` over `dim` (all elements by default), as torch.norm.
+
+    `p` is ``"fro"`` or 2 (Euclidean), 1, ``inf`` (max |x|), ``-inf`` (min |x|), 0 (the
+    count of nonzeros) or any other number: ``sum(|x|**p) ** (1/p)``. A 2-D `dim` with
+    ``"fro"`` is the Frobenius norm, which is the same sum.
+    """
+    if dtype is not None:
+        input = input.type(dtype)
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported; use 'fro' or a number")
+        p = 2
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise TypeError(f"norm: p must be 'fro' or a number, got {p!r}")
+    if input.array.dtype.kind != "f":
+        raise TypeError(f"norm: input dtype should be floating point, got {input.dtype}; call .float() first")
+    axes = normalize_dims(dim, input.ndim, "norm")
+    return Norm.apply(input, p=float(p), axes=axes, keepdim=keepdim)
+
+
+def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(x))) along `dim`, stable for huge inputs (the max is factored out)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("logsumexp", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "logsumexp")
     return LogSumExp.apply(_float_input(x), axes=axes, keepdim=keepdim)
 
@@ -327,13 +478,17 @@ def log_softmax(x, dim=-1):
     return LogSoftmax.apply(_float_input(x), axis=_one_axis(x, dim, "log_softmax"))
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the largest value (of the flattened tensor when `dim` is None)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("argmax", dim, keepdim, axis, keepdims)
     return _arg(x, dim, keepdim, True)
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the smallest value (of the flattened tensor when `dim` is None)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("argmin", dim, keepdim, axis, keepdims)
     return _arg(x, dim, keepdim, False)
 
 
@@ -348,12 +503,18 @@ def _arg(x, dim, keepdim, largest):
     return Tensor._make(backend.as_array(x.xp.asarray(out).astype(backend.int64, copy=False)), False, None)
 
 
-def any(x, dim=None, keepdim=False):
+def any(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether any elements are true (nonzero), over `dim` (all dims by default)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("any", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "any")
     return Tensor._make(backend.as_array(x.array.any(axis=axes, keepdims=keepdim)), False, None)
 
 
-def all(x, dim=None, keepdim=False):
+def all(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether all elements are true (nonzero), over `dim` (all dims by default)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _alias("all", dim, keepdim, axis, keepdims)
     axes = normalize_dims(dim, x.ndim, "all")
     return Tensor._make(backend.as_array(x.array.all(axis=axes, keepdims=keepdim)), False, None)
 
@@ -361,5 +522,5 @@ def all(x, dim=None, keepdim=False):
 METHODS = {
     "sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin, "var": var, "std": std,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
-    "argmax": argmax, "argmin": argmin, "any": any, "all": all,
+    "argmax": argmax, "argmin": argmin, "any": any, "all": all, "norm": norm,
 }

@@ -335,3 +335,31 @@ METHODS = {
     "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
     "clone": clone, "contiguous": contiguous,
 }
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors (as torch.meshgrid): views, differentiable.
+
+    ``indexing="ij"`` gives outputs of shape ``(len(t0), len(t1), ...)``; ``"xy"`` swaps
+    the first two dims (``(len(t1), len(t0), ...)``), as NumPy and MATLAB do.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if not tensors:
+        raise ValueError("meshgrid: expects at least one tensor")
+    for t in tensors:
+        if not isinstance(t, Tensor) or t.ndim > 1:
+            raise ValueError(f"meshgrid: expects 0-D or 1-D tensors, got {getattr(t, 'shape', t)!r}")
+    sizes = [t.array.size for t in tensors]
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        order[0], order[1] = 1, 0
+    shape = tuple(sizes[i] for i in order)
+    out = []
+    for i, t in enumerate(tensors):
+        pos = order.index(i)
+        view = (1,) * pos + (sizes[i],) + (1,) * (len(shape) - pos - 1)
+        out.append(expand(reshape(t, view), shape))
+    return tuple(out)

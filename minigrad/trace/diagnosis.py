@@ -2,7 +2,11 @@
 
 The rule (each threshold is a keyword argument of `diagnose`):
 
-1. **nonfinite** — any NaN/Inf in a recorded output, gradient or weight.
+1. **nonfinite** — any NaN/Inf in a recorded output, gradient or weight; unless the
+   finite values up to that step show an explosion (gradients above
+   `max_relative_grad` times their weights, or growing by `growth_ratio`): then the NaN
+   is where the explosion ended, and the verdict is **exploding**, with the step at
+   which values became non-finite (``details["nonfinite_step"]``).
 2. **exploding**, over steps — the total gradient norm grows by more than
    `growth_ratio` (1e2) from the first recorded step (where training started) to the
    median of the last ones (up to `window`, a third of the run at most), or the total
@@ -25,7 +29,11 @@ The rule (each threshold is a keyword argument of `diagnose`):
    cannot change the weights at all; if that holds for some layers while others learn,
    the gradient is vanishing on its way to them.
 
-Precedence: nonfinite, then exploding (2, 3, 4), then vanishing (3, 4), else healthy.
+5. **over time** — for recurrent layers, the same log-linear fit of ``||dL/dh_t||``
+   over time steps, against the same ratios (`minigrad.trace.recurrent.time_rule`);
+   its remedies are the recurrent ones (LSTM/GRU, clipping, truncated BPTT, init).
+
+Precedence: nonfinite, then exploding (2, 3, 4, 5), then vanishing (3, 4, 5), else healthy.
 Per-layer statuses use the same thresholds against the output-side layer's gradient.
 """
 from __future__ import annotations
@@ -34,6 +42,8 @@ import math
 import warnings
 
 import numpy as np
+
+from . import recurrent
 
 _REMEDIES = {
     "vanishing": [
@@ -89,6 +99,11 @@ class Diagnosis:
 
     def __repr__(self):
         return f"Diagnosis(status={self.status!r}, layers={len(self.layers)}, findings={len(self.findings)})"
+
+    def _repr_html_(self):
+        from ..viz.html import diagnosis_html
+
+        return diagnosis_html(self)
 
 
 def _finite_median(values):
@@ -251,6 +266,12 @@ def diagnose(tracer, vanish_ratio=1e-3, explode_ratio=1e3, min_relative_grad=1e-
         total = int(hist["nonfinite"].sum())
         ev.details["nonfinite"] = total
         finding = f"{total} NaN/Inf values, first at step {first_step} in layer(s) {', '.join(hit[:6])}"
+        blown = recurrent.exploded_before(hist, plist, steps, int(np.argwhere(bad)[0][0]), growth_ratio,
+                                          max_relative_grad)
+        if blown:  # the NaN is where an explosion ended, not bad data
+            ev.details["nonfinite_step"] = first_step
+            findings = [f"{blown}; values became non-finite at step {first_step}", finding]
+            return Diagnosis("exploding", ev.layers, findings, list(_REMEDIES["exploding"]), ev.details)
         return Diagnosis("nonfinite", ev.layers, [finding], list(_REMEDIES["nonfinite"]), ev.details)
 
     recent = slice(max(len(steps) - window, 0), None)
@@ -267,6 +288,13 @@ def diagnose(tracer, vanish_ratio=1e-3, explode_ratio=1e3, min_relative_grad=1e-
                 max_relative_grad)
     _activation_notes(ev, tracer.history("saturated")[recent], tracer.history("dead")[recent])
 
+    depth_found = (bool(ev.exploding), bool(ev.vanishing))
+    over_time = recurrent.time_rule(ev, tracer, window, vanish_ratio, explode_ratio)
+
     status = "exploding" if ev.exploding else "vanishing" if ev.vanishing else "healthy"
     findings = ev.exploding + ev.vanishing + ev.notes
-    return Diagnosis(status, ev.layers, findings, list(_REMEDIES[status]), ev.details)
+    remedies = list(_REMEDIES[status])
+    if status in over_time:  # over time: recurrent remedies first; the depth ones only if depth says so too
+        only_time = not depth_found[0 if status == "exploding" else 1]
+        remedies = recurrent.REMEDIES[status] + ([] if only_time else remedies)
+    return Diagnosis(status, ev.layers, findings, remedies, ev.details)

@@ -46,12 +46,13 @@ import numpy as np
 from .. import autograd, backend
 from ..optim.optimizer import UpdateProbe, update_probes
 from ..tensor import Tensor
+from .recurrent import TIME_METRICS, TimeGrads
 from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, tensors_in
 
 METRICS = ("grad_norm", "out_grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std",
            "saturated", "dead", "nonfinite")
 PARAM_METRICS = ("grad_norm", "weight_norm", "update_ratio")
-_ACTIVATION_OPS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "Relu": "relu"}
+_ACTIVATION_OPS = {"SigmoidBackward0": "sigmoid", "TanhBackward0": "tanh", "ReluBackward0": "relu"}  # node.name
 
 
 def _add_norm(slots, k, g):
@@ -128,6 +129,9 @@ class GradientTracer:
         dead           ReLU: fraction of units whose output is 0 for every sample
         nonfinite      number of NaN/Inf values in the layer's output, output gradient,
                        parameters and parameter gradients
+        time_grad_norm recurrent layers only: ``history("time_grad_norm", layer=None)`` is
+                       (steps x time), the norm of the gradient reaching each time
+                       step's hidden state
     `param_history(metric)` gives grad_norm/weight_norm/update_ratio per parameter
     (`param_names`).
     """
@@ -166,6 +170,7 @@ class GradientTracer:
         self._snap_bufs = [None] * len(self._params)
         self._probes = [None] * len(self._params)  # optim.UpdateProbe per parameter while attached
         self._reported = [False] * len(self._params)  # last update fully measured by the optimizer
+        self._time = TimeGrads(self, model)  # ||dL/dh_t|| over time in recurrent layers
 
     # ------------------------------------------------------------------ attach/detach
     def attach(self):
@@ -180,6 +185,7 @@ class GradientTracer:
             self._handles.append(p.register_hook(self._param_hook(j)))
             if p.dtype.kind == "f":  # complex weights: snapshots (their norm needs vdot)
                 self._set_probe(j)
+        self._time.attach()
         return self
 
     def detach(self):
@@ -190,6 +196,7 @@ class GradientTracer:
         for h in self._handles:
             h.remove()
         self._handles.clear()
+        self._time.detach()
         for j in range(len(self._params)):
             self._set_probe(j, register=False)
         return self
@@ -405,8 +412,13 @@ class GradientTracer:
             rows.append((self._tail[1] if store is self._rows else self._tail[2])[metric])
         return np.array(rows, dtype=np.float64).reshape(len(rows), width)
 
-    def history(self, metric):
-        """A (recorded steps x layers) float64 array of `metric` (see the class doc)."""
+    def history(self, metric, layer=None):
+        """A (recorded steps x layers) float64 array of `metric` (see the class doc).
+
+        ``"time_grad_norm"``: (recorded steps x time) ||dL/dh_t|| of recurrent `layer`
+        (the first recurrent layer by default; see `minigrad.trace.recurrent`)."""
+        if metric in TIME_METRICS:
+            return self._time.history(layer)
         return self._table(self._rows, metric, len(self._layers), METRICS)
 
     def param_history(self, metric):
@@ -466,11 +478,30 @@ class GradientTracer:
         """Indices of the layers that own parameters."""
         return list(self._param_owners)
 
-    def plot(self, path=None):
-        """Heatmap of log10 gradient norm (layers x steps) and per-layer lines (matplotlib)."""
+    def plot(self, path=None, what="layers", layer=None):
+        """Heatmap of log10 gradient norm (layers x steps) and per-layer lines (matplotlib);
+        ``what="time"``: log10 ||dL/dh_t|| (time x steps) of recurrent `layer`."""
+        if what == "time":
+            from .recurrent import plot_time_grads
+
+            return plot_time_grads(self, path, layer)
+        if what != "layers":
+            raise ValueError(f"plot: what must be 'layers' or 'time', got {what!r}")
         from ..viz.plots import plot_trace
 
         return plot_trace(self, path)
+
+    def to_tensorboard(self, log_dir, inputs=None, histograms=True):
+        """Write per-layer scalars and weight/gradient (and, given `inputs`, activation)
+        histograms to TensorBoard event files in `log_dir`; see `mg.viz.tensorboard.write_tracer`."""
+        from ..viz.tensorboard import write_tracer
+
+        return write_tracer(self, log_dir, inputs=inputs, histograms=histograms)
+
+    def _repr_html_(self):
+        from ..viz.html import tracer_html
+
+        return tracer_html(self)
 
     def __repr__(self):
         state = "attached" if self._handles else "detached"

@@ -10,8 +10,10 @@ from .history import History
 from .loop import default_interval, evaluate, fit, train_step
 from .lr_finder import LRFinderResult, lr_find, suggest_lr
 from .metrics import accuracy, mae, mse, top_k_accuracy
+from .sweep import SweepResult, sweep
+from .tensorboard import TensorBoard
 
 __all__ = [
     "Callback", "EarlyStopping", "History", "LRFinderResult", "accuracy", "default_interval", "evaluate",
-    "fit", "lr_find", "mae", "mse", "suggest_lr", "top_k_accuracy", "train_step",
+    "fit", "lr_find", "mae", "mse", "suggest_lr", "sweep", "SweepResult", "TensorBoard", "top_k_accuracy", "train_step",
 ]

@@ -87,3 +87,8 @@ class History:
         from ..viz import plot_history
 
         return plot_history(self, path)
+
+    def _repr_html_(self):
+        from ..viz.html import history_html
+
+        return history_html(self)

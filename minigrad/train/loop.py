@@ -157,6 +157,7 @@ def fit(
     scheduler_interval=None,
     scheduler_monitor=None,
     clip_grad_norm=None,
+    live_plot=False,
 ):
     """Train `model` for `epochs` epochs of mini-batch gradient descent; return a `History`.
 
@@ -183,6 +184,8 @@ def fit(
             `EarlyStopping`); a callback can stop training at the end of an epoch.
         clip_grad_norm: when given, gradients are clipped to this total L2 norm before
             every optimizer step (``nn.utils.clip_grad_norm_``).
+        live_plot: in a Jupyter notebook, draw the loss/metric curves after every epoch,
+            updated in place (`mg.train.live.LivePlot`).
 
     The model is left in the train/eval mode it had before `fit`.
     """
@@ -198,6 +201,10 @@ def fit(
     if device is not None:
         model.to(device)
     callbacks = list(callbacks)
+    if live_plot:
+        from .live import LivePlot
+
+        callbacks.append(LivePlot())
     history = History()
     for cb in callbacks:
         for attr, value in (("model", model), ("optimizer", optimizer), ("history", history)):

@@ -3,17 +3,27 @@
 On a terminal with tqdm installed: a tqdm bar per epoch whose postfix shows the running
 loss and metrics, refreshed at most every `refresh` seconds (each refresh fetches the
 running sums from the device, so the throttle is what keeps host syncs off the hot
-loop). Elsewhere (a log file, CI, a notebook without a tty) one summary line per epoch.
+loop); in a Jupyter notebook, tqdm's notebook bar. Elsewhere (a log file, CI) one
+summary line per epoch.
 """
 import sys
 import time
 
 
 def _tqdm():
+    """tqdm's bar class: the notebook widget bar in Jupyter (as tqdm.auto picks), the text
+    bar elsewhere, and also in a notebook without ipywidgets (where tqdm.auto would warn
+    and fall back to it anyway); None without tqdm."""
     try:
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm
     except ImportError:
         return None
+    if in_notebook():
+        try:
+            import ipywidgets  # noqa: F401  the widget bar needs it
+            from tqdm.notebook import tqdm
+        except ImportError:
+            pass
     return tqdm
 
 
@@ -74,11 +84,19 @@ class EpochProgress:
             print(f"{self.desc}: {format_logs(logs)}", flush=True)
 
 
+def in_notebook():
+    """True inside a Jupyter kernel (where tqdm.auto draws a notebook widget bar)."""
+    shell = sys.modules.get("IPython")
+    shell = shell.get_ipython() if shell is not None and hasattr(shell, "get_ipython") else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def choose_mode(progress):
-    """'bar' on a terminal with tqdm, 'line' otherwise, 'off' when `progress` is False."""
+    """'bar' on a terminal or in a notebook (tqdm's widget bar, via tqdm.auto) with tqdm
+    installed, 'line' otherwise, 'off' when `progress` is False."""
     if not progress:
         return "off"
     stream = sys.stderr
-    if _tqdm() is not None and hasattr(stream, "isatty") and stream.isatty():
+    if _tqdm() is not None and (in_notebook() or (hasattr(stream, "isatty") and stream.isatty())):
         return "bar"
     return "line"
