@@ -52,7 +52,7 @@ def plot_curves(plt, steps):
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), sharex=True)
     for ax, (name, (factory, metrics)) in zip(axes.flat, names.items()):
-        lrs, _ = S.plot_schedule(factory, steps, lr=0.1, metrics=metrics)
+        lrs, _ = mg.viz.plot_schedule(factory, steps, lr=0.1, metrics=metrics)
         ax.plot(lrs[0], color="C0")
         ax.set_title(name, fontsize=8)
         ax.set_ylim(0, 0.11)

@@ -4,7 +4,7 @@
 random seeding and, lazily, the ``nn``, ``optim``, ``data``, ``trace``, ``viz`` and
 ``train`` sub-packages.
 """
-from . import autograd, backend, blas, cuda
+from . import autograd, backend, backends, cuda
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Generator, manual_seed, set_default_dtype
 from .devices import device, get_default_device, set_default_device

@@ -12,7 +12,8 @@ import functools
 
 import numpy as np
 
-from . import _cpu_random, _mt19937, blas
+from . import _cpu_random, _mt19937
+from .backends import mkl
 
 # ---------------------------------------------------------------------------- dtypes
 float16 = np.dtype("float16")
@@ -419,30 +420,12 @@ def from_dlpack(obj):
 def matmul(a, b):
     """``a @ b`` for two arrays on one device.
 
-    On the CPU it goes through `minigrad.blas` (Intel MKL when installed, else NumPy);
+    On the CPU it goes through `minigrad.backends.mkl` (Intel MKL when installed, else NumPy);
     on a GPU, CuPy's cuBLAS.
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:
-        return blas.matmul(a, b)
+        return mkl.matmul(a, b)
     return a @ b
-
-
-def vector_math(*arrays):
-    """MKL's multi-threaded vector routines (the `minigrad.blas` module) if they can run on
-    `arrays`, else None (then the caller uses the array module's ufuncs).
-
-    They take large C-contiguous float32/float64 NumPy arrays of one shape (the last one
-    is written; see `blas.takes`), and do one threaded pass per routine where NumPy does
-    one single-threaded pass per operation.
-    """
-    return blas if blas.takes(*arrays) else None
-
-
-def ufuncs_only():
-    """A context in which `vector_math` is None: every pass is a ufunc. Updates that run
-    over cache-sized chunks use it (NumPy on one core, in cache, beats waking MKL's
-    threads for each chunk)."""
-    return blas.numpy_only()
 
 
 def scatter_add(target, index, values):

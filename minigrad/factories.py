@@ -190,13 +190,22 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         raise RuntimeError(f"normal: expected std >= 0.0, got {std}")
     gen, _ = _generator(generator, ref.device)
     xp = ref.xp
-    shape = xp.broadcast(mean.array, std.array).shape if isinstance(mean, Tensor) and isinstance(std, Tensor) else ref.shape
+    shape = _broadcast_shape(mean.shape, std.shape) if isinstance(mean, Tensor) and isinstance(std, Tensor) else ref.shape
     if isinstance(mean, Tensor) and not isinstance(std, Tensor):
         out = gen.normal(shape, ref.dtype, 0.0, std)
     else:
         out = gen.normal(shape, ref.dtype) * std.array.astype(ref.dtype, copy=False)
     out = xp.add(out, mean.array if isinstance(mean, Tensor) else mean, dtype=ref.dtype)
     return _finish(out, requires_grad)
+
+
+def _broadcast_shape(a, b):
+    """NumPy's broadcast of two shapes (without touching any array)."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    if any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+        raise RuntimeError(f"normal: mean of shape {a} and std of shape {b} do not broadcast")
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:

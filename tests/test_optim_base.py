@@ -1,6 +1,7 @@
 """The Optimizer protocols: parameter groups, validation, zero_grad, closures, skipping,
 state_dict / load_state_dict (resume gives the identical trajectory), save/load."""
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -332,3 +333,43 @@ def test_state_dict_survives_mg_save_and_load(device, tmp_path):
     _run(opt2, resumed, 3, device, start=3)
     for p, q in zip(resumed, params):
         np.testing.assert_array_equal(to_np(p), to_np(q))
+
+
+_ALL_OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "RMSprop", "Adadelta", "Rprop",
+                   "ASGD", "Lion"]
+
+
+@pytest.mark.parametrize("new_storage, error, words", [
+    (lambda: mg.zeros(4), RuntimeError, "shape (3,)"),
+    (lambda: mg.zeros(3, dtype=mg.float64), TypeError, "dtype"),
+], ids=["shape", "dtype"])
+@pytest.mark.parametrize("name", _ALL_OPTIMIZERS)
+def test_a_gradient_that_no_longer_fits_raises_before_any_parameter_is_updated(name, new_storage, error, words):
+    """`.grad` assignment is checked, but a parameter's storage can be replaced after
+    backward (``p.data = ...``): the step checks every gradient before it updates any."""
+    good = mg.tensor([1.0, 2.0], requires_grad=True)
+    bad = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    good.grad, bad.grad = mg.tensor([0.5, 0.5]), mg.tensor([0.5, 0.5, 0.5])
+    opt = getattr(optim, name)([{"params": [good]}, {"params": [bad]}], lr=0.1)
+    state_before = {k: set(v) for k, v in opt.state.items()}
+    bad.data = new_storage()
+    with pytest.raises(error, match=r"parameter 0 of parameter group 1.*" + re.escape(words)):
+        opt.step()
+    assert good.tolist() == [1.0, 2.0] and not any(bad.tolist())
+    assert good._version == 0
+    assert {k: set(v) for k, v in opt.state.items()} == state_before
+
+
+def test_lbfgs_checks_gradients_too():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.LBFGS([p])
+
+    def closure():
+        p.data = mg.tensor([1.0, 2.0])
+        p.grad = mg.ones(2)
+        p.data = mg.zeros(3)  # the storage replaced after the gradient was set
+        return mg.tensor(1.0)
+
+    with pytest.raises(RuntimeError, match="shape"):
+        opt.step(closure)
+    assert p.tolist() == [0.0, 0.0, 0.0]

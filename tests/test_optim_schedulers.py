@@ -1,6 +1,6 @@
 """Every learning-rate scheduler: the full per-group lr (and momentum) sequence against
-torch.optim.lr_scheduler, closed forms where they are simple, state_dict resume, and
-plot_schedule."""
+torch.optim.lr_scheduler, closed forms where they are simple, state_dict resume.
+(``mg.viz.plot_schedule`` is tested in test_viz_plots.py.)"""
 import copy
 import math
 
@@ -237,27 +237,3 @@ def test_stepping_the_scheduler_before_the_optimizer_warns():
     sched = mls.StepLR(opt, step_size=2)
     with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`"):
         sched.step()
-
-
-def test_plot_schedule_from_a_factory_and_from_a_live_scheduler(tmp_path):
-    pytest.importorskip("matplotlib")
-    lrs, fig = mls.plot_schedule(lambda o: mls.StepLR(o, step_size=3, gamma=0.5), 9, lr=0.8)
-    assert lrs == [[0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2, 0.2, 0.2]]
-    assert fig.axes[0].get_ylabel() == "learning rate"
-    opt = _optimizer(optim, "sgd")
-    sched = mls.OneCycleLR(opt, max_lr=[0.5, 1.0], total_steps=30)
-    before = [dict((k, v) for k, v in g.items() if k != "params") for g in opt.param_groups]
-    path = tmp_path / "onecycle.png"
-    lrs, _ = mls.plot_schedule(sched, 30, path=str(path))
-    assert path.stat().st_size > 0
-    assert len(lrs) == 2 and max(lrs[1]) == pytest.approx(1.0, rel=1e-3)
-    assert sched.last_epoch == 0  # the scheduler itself was not stepped
-    assert [dict((k, v) for k, v in g.items() if k != "params") for g in opt.param_groups] == before
-
-
-def test_plot_schedule_of_reduce_on_plateau_needs_metrics():
-    pytest.importorskip("matplotlib")
-    with pytest.raises(ValueError, match="metrics"):
-        mls.plot_schedule(lambda o: mls.ReduceLROnPlateau(o), 5)
-    lrs, _ = mls.plot_schedule(lambda o: mls.ReduceLROnPlateau(o, patience=0), 4, metrics=[1, 1, 1, 1])
-    assert lrs[0] == pytest.approx([0.1, 0.1, 0.01, 0.001])

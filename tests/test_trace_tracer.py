@@ -67,9 +67,8 @@ def test_gradient_and_weight_norms_match_hand_computed(device):
 
 
 def test_weight_norms_after_optimizer_steps_are_those_of_the_weights_each_pass_reads(device):
-    """From the second pass on the optimizer's UpdateProbe supplies ||w||^2 (taken chunk by
-    chunk while it updates); a change after the step (a version bump of its own) makes the
-    tracer take the norm itself again."""
+    """From the second pass on ||w||^2 comes from the optimizer step's post-hook; a change
+    after the step (a version bump of its own) makes the tracer take the norm itself again."""
     mg.manual_seed(3)
     model = nn.Sequential(nn.Linear(300, 250), nn.Tanh(), nn.Linear(250, 2)).to(device)  # 75,000 > a chunk
     opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -307,7 +306,7 @@ def test_update_ratio_measured_by_the_optimizer_matches_hand_computed(device, ma
 
 def test_update_ratio_of_a_parameter_updated_in_chunks(device):
     mg.manual_seed(2)
-    model = nn.Sequential(nn.Linear(300, 300), nn.Tanh(), nn.Linear(300, 2)).to(device)  # 90000 > CHUNK
+    model = nn.Sequential(nn.Linear(300, 300), nn.Tanh(), nn.Linear(300, 2)).to(device)  # 90,000 values: larger than any cache-sized chunk
     x, y = mg.randn(8, 300, device=device), mg.randn(8, 2, device=device)
     opt = mg.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.1)
     got, expect = _traced_ratios(model, x, y, lambda: (opt.step(), opt.zero_grad()))
@@ -403,17 +402,101 @@ def test_gradient_accumulation_passes_have_zero_update_with_reporting_optimizer(
     assert np.all(ratios[0::2] == 0) and np.all(ratios[1::2] > 0)
 
 
-def test_detach_unregisters_update_probes_shared_by_two_tracers(device):
-    from minigrad.optim.optimizer import update_probes
+def test_two_tracers_of_one_model_agree_and_detach_removes_their_optimizer_hooks(device):
+    from minigrad.optim import optimizer
 
     model = tiny(device)
     x, y = data(device)
     opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    hooks_before = (len(optimizer._global_optimizer_pre_hooks), len(optimizer._global_optimizer_post_hooks))
     first, second = GradientTracer(model).attach(), GradientTracer(model).attach()
     for _ in range(3):
         step(model, x, y, opt)
     first.detach()
-    assert len(update_probes) == 4
     second.detach()
-    assert not update_probes
+    assert (len(optimizer._global_optimizer_pre_hooks), len(optimizer._global_optimizer_post_hooks)) == hooks_before
     np.testing.assert_allclose(first.param_history("update_ratio"), second.param_history("update_ratio"))
+    assert np.all(first.param_history("update_ratio")[:2] > 0)
+
+
+def test_attaching_the_tracer_does_not_change_the_optimizers_arithmetic(device):
+    runs = []
+    for traced in (False, True):
+        mg.manual_seed(2)
+        model = nn.Sequential(nn.Linear(300, 300), nn.Tanh(), nn.Linear(300, 2)).to(device)
+        x, y = mg.randn(8, 300, device=device), mg.randn(8, 2, device=device)
+        opt = mg.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.1)
+        tracer = GradientTracer(model).attach() if traced else None
+        for _ in range(3):
+            step(model, x, y, opt)
+        if tracer is not None:
+            tracer.detach()
+        runs.append([host(p) for p in model.parameters()])
+    for plain, traced in zip(*runs):
+        np.testing.assert_array_equal(plain, traced)
+
+
+def test_max_steps_bounds_the_history_and_keeps_the_whole_run_evenly(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.01)
+    with GradientTracer(model, max_steps=8) as tr:
+        for _ in range(40):
+            step(model, x, y, opt)
+    steps = tr.steps
+    assert len(steps) <= 8 and steps[0] == 0 and steps[-1] >= 32
+    assert len(set(np.diff(steps))) == 1  # evenly spaced
+    assert tr.history("grad_norm").shape == (len(steps), 3)
+    assert tr.param_history("update_ratio").shape == (len(steps), 4)
+    assert np.isfinite(tr.param_history("update_ratio")).all()
+
+
+def test_decimated_rows_are_those_recorded_at_their_steps(device):
+    model = tiny(device)
+    x, y = data(device)
+    full, bounded = GradientTracer(model, max_steps=None).attach(), GradientTracer(model, max_steps=4).attach()
+    for _ in range(12):
+        step(model, x, y)
+    full.detach()
+    bounded.detach()
+    rows = [full.steps.index(s) for s in bounded.steps]
+    np.testing.assert_array_equal(bounded.history("grad_norm"), full.history("grad_norm")[rows])
+
+
+def test_clear_forgets_the_history_and_recording_goes_on(device):
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.01)
+    with GradientTracer(model) as tr:
+        for _ in range(3):
+            step(model, x, y, opt)
+        tr.clear()
+        assert tr.steps == [] and tr.history("grad_norm").shape == (0, 3)
+        for _ in range(2):
+            step(model, x, y, opt)
+    assert tr.steps == [3, 4]
+    assert np.isfinite(tr.param_history("grad_norm")).all()
+
+
+def test_max_steps_must_be_a_positive_int_or_none(device):
+    with pytest.raises(ValueError, match="max_steps"):
+        GradientTracer(tiny(device), max_steps=0)
+
+
+def test_activation_kind_comes_from_the_op_when_the_module_type_does_not_say(device):
+    class Rectify(nn.Module):  # no children, no parameters: a layer; its op is a ReLU
+        def forward(self, x):
+            return x.relu()
+
+    class Squash(nn.Module):
+        def forward(self, x):
+            return x.sigmoid()
+
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), Rectify(), nn.Linear(4, 4), Squash()).to(device)
+    x, y = mg.randn(6, 3, device=device), mg.randn(6, 4, device=device)
+    with GradientTracer(model) as tr:
+        step(model, x, y)
+    h = host(model[1](model[0](x)))
+    assert tr.history("dead")[0, 1] == pytest.approx(np.mean((h <= 0).all(axis=0)))
+    assert np.isfinite(tr.history("saturated")[0, 3]) and np.isnan(tr.history("saturated")[0, 1])

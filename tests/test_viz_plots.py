@@ -6,7 +6,8 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.trace import GradientTracer
-from minigrad.viz import plot_grad_flow, plot_history
+from minigrad.optim import lr_scheduler as mls
+from minigrad.viz import plot_grad_flow, plot_history, plot_schedule
 
 pytest.importorskip("matplotlib")
 
@@ -105,3 +106,26 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r'pip install "minigrad\[viz\]"'):
         plot_history({"train_loss": [1.0, 0.5]}, tmp_path / "x.png")
+
+
+def test_plot_schedule_from_a_factory_and_from_a_live_scheduler(tmp_path):
+    lrs, fig = plot_schedule(lambda o: mls.StepLR(o, step_size=3, gamma=0.5), 9, lr=0.8)
+    assert lrs == [[0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2, 0.2, 0.2]]
+    assert fig.axes[0].get_ylabel() == "learning rate"
+    opt = mg.optim.SGD([{"params": [mg.zeros(1, requires_grad=True)]},
+                        {"params": [mg.zeros(1, requires_grad=True)]}], lr=0.1, momentum=0.9)
+    sched = mls.OneCycleLR(opt, max_lr=[0.5, 1.0], total_steps=30)
+    before = [dict((k, v) for k, v in g.items() if k != "params") for g in opt.param_groups]
+    path = tmp_path / "onecycle.png"
+    lrs, _ = plot_schedule(sched, 30, path=str(path))
+    assert path.stat().st_size > 0
+    assert len(lrs) == 2 and max(lrs[1]) == pytest.approx(1.0, rel=1e-3)
+    assert sched.last_epoch == 0  # the scheduler itself was not stepped
+    assert [dict((k, v) for k, v in g.items() if k != "params") for g in opt.param_groups] == before
+
+
+def test_plot_schedule_of_reduce_on_plateau_needs_metrics():
+    with pytest.raises(ValueError, match="metrics"):
+        plot_schedule(lambda o: mls.ReduceLROnPlateau(o), 5)
+    lrs, _ = plot_schedule(lambda o: mls.ReduceLROnPlateau(o, patience=0), 4, metrics=[1, 1, 1, 1])
+    assert lrs[0] == pytest.approx([0.1, 0.1, 0.01, 0.001])

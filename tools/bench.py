@@ -94,11 +94,11 @@ def _torch_sync(device):
     return torch.cuda.synchronize if device != "cpu" and torch is not None and torch.cuda.is_available() else None
 
 
-def mlp_step(lib, sizes, act, device, batch, loss_kind):
+def mlp_step(lib, sizes, act, device, batch, loss_kind, optimizer="sgd"):
     """A training step of an MLP built with `lib` (minigrad or torch: the same API).
 
-    Linear layers with ReLU between them (or Sigmoid after each), SGD with momentum,
-    cross-entropy ("ce") or MSE loss.
+    Linear layers with ReLU between them (or Sigmoid after each), SGD with momentum (or
+    Adam, lr=1e-3, with ``optimizer="adam"``), cross-entropy ("ce") or MSE loss.
     """
     nn = lib.nn
     layers = []
@@ -109,7 +109,10 @@ def mlp_step(lib, sizes, act, device, batch, loss_kind):
         if act == "sigmoid":
             layers.append(nn.Sigmoid())
     model = nn.Sequential(*layers).to(device)
-    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    if optimizer == "adam":
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    else:
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = lib.randn(batch, sizes[0], device=device)
     if loss_kind == "ce":
         y = lib.randint(0, sizes[-1], (batch,), device=device)
@@ -237,7 +240,7 @@ def main(argv=None):
     if torch is not None:
         torch.manual_seed(0)
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, device {args.device}, "
-          f"{os.cpu_count()} CPUs, minigrad's CPU matmul: {mg.blas.name()}")
+          f"{os.cpu_count()} CPUs, minigrad's CPU matmul: {mg.backends.mkl.name()}")
     print(f"{'scenario':<44s} {'minigrad':>9s} {'torch':>9s} {'ratio':>7s}   (ms per step)")
     for w in which:
         if w in SCENARIOS:

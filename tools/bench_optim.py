@@ -1,16 +1,22 @@
-"""Time ``opt.step()`` alone for the bench-A MLP (784-512-512-10) against torch.optim.
+"""Time ``opt.step()`` alone for the bench-A MLP (784-512-512-10) against torch.optim,
+and a full Adam training step of that MLP at batch 128 (issue 16's goal: at most 1.0x).
 
 Each step updates the six parameter tensors of the MLP (669,706 float32 values) from
 fixed random gradients; the figure is the median over many steps, after warm-up.
 Usage: ``python tools/bench_optim.py [--device cpu|cuda] [--repeats 200]``.
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-import minigrad as mg
-from minigrad import optim
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import minigrad as mg  # noqa: E402
+from minigrad import optim  # noqa: E402
 
 SHAPES = [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)]
 CASES = {
@@ -99,8 +105,25 @@ def main():
     report(args.device, args.repeats)
 
 
+def run_adam_train_bench(device="cpu", batch=128, repeat=200):
+    """ms per full Adam training step (forward, backward, step) of the bench-A MLP, minigrad
+    and torch interleaved in rounds (`bench.interleaved`); returns (minigrad_ms, torch_ms)."""
+    import bench
+
+    sizes = (784, 512, 512, 10)
+    t_step = None
+    if bench.torch is not None and device == "cpu":
+        t_step = bench.mlp_step(bench.torch, sizes, "relu", "cpu", batch, "ce", optimizer="adam")
+    mg_step = bench.mlp_step(mg, sizes, "relu", device, batch, "ce", optimizer="adam")
+    ms, tms = bench.interleaved(mg_step, t_step, repeat, sync=bench._mg_sync(device))
+    bench.row(f"A  MLP 784-512-512-10 Adam, batch {batch}", ms, tms)
+    return ms, tms
+
+
 def report(device="cpu", repeats=200):
-    """Print opt.step() times for the bench A MLP's parameters, beside torch.optim's."""
+    """Print opt.step() times for the bench A MLP's parameters, beside torch.optim's, and
+    the full Adam training step."""
+    run_adam_train_bench(device)
     print("opt.step() alone, MLP 784-512-512-10 parameters:")
     for name, r in run_step_bench(device, repeats).items():
         line = f"{name:14s} minigrad {r['minigrad_s'] * 1e6:8.1f} us"

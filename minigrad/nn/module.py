@@ -62,6 +62,20 @@ class RemovableHandle:
         self.remove()
 
 
+def add_hook(hooks, hook, prepend=False):
+    """Put callable `hook` into the ordered dict `hooks` (first if `prepend`); returns its handle.
+
+    Module and optimizer hooks are all registered through this.
+    """
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 # hooks every module runs (``register_module_forward_hook``), e.g. for tracing tools
@@ -342,13 +356,7 @@ class Module:
 
     @staticmethod
     def _add_hook(hooks, hook, prepend):
-        if not callable(hook):
-            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(hooks, hook, prepend)
 
     # ---------------------------------------------------------------- devices, dtypes
     def _apply(self, fn) -> "Module":

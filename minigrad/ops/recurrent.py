@@ -27,7 +27,8 @@ order): the tracer's view of gradients over time.
 """
 from __future__ import annotations
 
-from .. import backend, blas
+from .. import backend
+from ..backends import mkl
 from ..autograd import Op
 
 _mm = backend.matmul
@@ -100,7 +101,7 @@ class RNNSequence(_Recurrence):
         w_t = w_hh.T
         out = xp.empty_like(xw)
         h = h0
-        with blas.one_thread():  # small products: see blas.one_thread
+        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
             for t in self._steps(T):
                 a = out[t]
                 if h is None:
@@ -125,7 +126,7 @@ class RNNSequence(_Recurrence):
         dpre = xp.empty_like(g)
         dh_all = xp.empty_like(g)
         dh_next = None
-        with blas.one_thread():  # small products: see blas.one_thread
+        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
             for t in reversed(self._steps(T)):
                 dh = self._incoming(dh_all[t], g[t], dh_next)
                 xp.multiply(dh, deriv[t], out=dpre[t])
@@ -162,7 +163,7 @@ class LSTMSequence(_Recurrence):
         cs = xp.empty((T, B, H), dtype=xw.dtype)
         tc = xp.empty_like(cs)
         h, c = h0, c0
-        with blas.one_thread():  # small products: see blas.one_thread
+        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
             for t in self._steps(T):
                 a = gates[t]
                 if h is not None:
@@ -202,7 +203,7 @@ class LSTMSequence(_Recurrence):
         dgates = xp.empty((T, B, 4, H), dtype=g.dtype)
         dh_all = xp.empty((T, B, H), dtype=g.dtype)
         dh_next, dc_next = None, g[T]
-        with blas.one_thread():  # small products: see blas.one_thread
+        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
             for t in reversed(self._steps(T)):
                 dh = self._incoming(dh_all[t], g[t], dh_next)
                 dc = dh * otc[t]
@@ -242,7 +243,7 @@ class GRUSequence(_Recurrence):
         ghn = xp.empty((T, B, H), dtype=xw.dtype)  # W_hn h + b_hn, which n's gradient needs
         out = xp.empty((T, B, H), dtype=xw.dtype)
         h = h0
-        with blas.one_thread():  # small products: see blas.one_thread
+        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
             for t in self._steps(T):
                 a = gates[t]
                 if h is None:
@@ -287,7 +288,7 @@ class GRUSequence(_Recurrence):
         dgh = xp.empty_like(dx)
         dh_all = xp.empty((T, B, H), dtype=g.dtype)
         dh_next = None
-        with blas.one_thread():  # small products: see blas.one_thread
+        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
             for t in reversed(self._steps(T)):
                 dh = self._incoming(dh_all[t], g[t], dh_next)
                 dn = xp.multiply(dh, pn[t], out=dx[t, :, 2 * H:])

@@ -1,10 +1,9 @@
 """Adagrad: per-coordinate learning rates from the running sum of squared gradients."""
 from .. import backend
-from ._functional import add_ratio_, effective_grad
 from .optimizer import Optimizer, check_common
 
 
-def adagrad_update(param, grad, state_sum, scratch, *, step, lr, lr_decay, weight_decay, eps, maximize):
+def adagrad_update(param, grad, state_sum, scratch, *, ops, step, lr, lr_decay, weight_decay, eps, maximize):
     """One Adagrad step (Duchi et al., 2011), in place; PyTorch's form::
 
         g = g + wd * p;  clr = lr / (1 + (t - 1) * lr_decay)
@@ -13,20 +12,16 @@ def adagrad_update(param, grad, state_sum, scratch, *, step, lr, lr_decay, weigh
     """
     xp = backend.array_module(param)
     tmp, work = scratch
-    g = effective_grad(param, grad, work, weight_decay, maximize)
+    g = ops.effective_grad(param, grad, work, weight_decay, maximize)
     clr = lr / (1 + (step - 1) * lr_decay)
     xp.multiply(g, g, out=tmp)
     state_sum += tmp
-    add_ratio_(param, -clr, g, state_sum, eps, tmp)
+    ops.add_ratio_(param, -clr, g, state_sum, eps, tmp)
 
 
 class Adagrad(Optimizer):
     """Adagrad, as ``torch.optim.Adagrad`` (lr=1e-2, lr_decay=0, weight_decay=0,
     initial_accumulator_value=0, eps=1e-10, maximize=False)."""
-
-    _rule = staticmethod(adagrad_update)
-    _state_names = ("sum",)
-    _hyper_keys = ("lr", "lr_decay", "weight_decay", "eps", "maximize")
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
                  maximize=False):
@@ -37,14 +32,25 @@ class Adagrad(Optimizer):
         # step already holds the accumulators.
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p].setdefault("step", 0.0)
-                self._init_state(p, group, self.state[p])
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        self.state[p]["step"] = 0.0
+        self.state[p]["sum"] = self._zeros_like(p, group["initial_accumulator_value"])
 
     def _validate(self, group):
         check_common(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
-    def _init_state(self, p, group, state):
-        self._ensure_state(state, p, "sum", group["initial_accumulator_value"])
-
-    def _per_step(self, group, state):
-        return {"step": state["step"]}
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            for p in params:
+                state = self.state[p]
+                if not state:  # a group added after construction
+                    self._init_state(p, group)
+                state["step"] += 1
+                self._update(adagrad_update, p, state["sum"], n_scratch=2, step=state["step"], lr=group["lr"],
+                             lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+                             maximize=group["maximize"])
+        return loss

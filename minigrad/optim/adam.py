@@ -4,11 +4,10 @@ Each update function states its rule in the docstring, in PyTorch's exact form (
 eps goes, how bias corrections are applied), and works in place on raw arrays.
 """
 from .. import backend
-from ._functional import add_ratio_, effective_grad, ema_square_, lerp_, scale_
-from .optimizer import Optimizer, check_betas, check_common
+from .optimizer import Optimizer, check_betas, check_common, check_fused
 
 
-def _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, *, lr, beta1, beta2, weight_decay,
+def _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, *, ops, lr, beta1, beta2, weight_decay,
                        maximize, decoupled):
     """The first half of Adam, NAdam and RAdam; returns the gradient used.
 
@@ -17,16 +16,16 @@ def _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, *, lr, beta1
     """
     if decoupled:
         if weight_decay != 0:
-            scale_(param, 1 - lr * weight_decay)
-        g = effective_grad(param, grad, work, 0.0, maximize)
+            ops.scale_(param, 1 - lr * weight_decay)
+        g = ops.effective_grad(param, grad, work, 0.0, maximize)
     else:
-        g = effective_grad(param, grad, work, weight_decay, maximize)
-    lerp_(exp_avg, g, 1 - beta1, tmp)
-    ema_square_(exp_avg_sq, g, beta2, tmp)
+        g = ops.effective_grad(param, grad, work, weight_decay, maximize)
+    ops.lerp_(exp_avg, g, 1 - beta1, tmp)
+    ops.ema_square_(exp_avg_sq, g, beta2, tmp)
     return g
 
 
-def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, step, lr, beta1, beta2,
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, ops, step, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
     """One Adam step (Kingma & Ba, 2015), in place; PyTorch's form::
 
@@ -36,7 +35,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, st
         p = p - lr / (1 - b1**t) * m / (sqrt(v_hat) / sqrt(1 - b2**t) + eps)
     """
     tmp, work = scratch
-    _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, lr=lr, beta1=beta1, beta2=beta2,
+    _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, ops=ops, lr=lr, beta1=beta1, beta2=beta2,
                        weight_decay=weight_decay, maximize=maximize, decoupled=decoupled_weight_decay)
     step_size = lr / (1 - beta1 ** step)
     bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
@@ -46,10 +45,10 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, st
         second = max_exp_avg_sq
     # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) computed as (lr/bc1*sqrt(bc2)) * m / (sqrt(v) + eps*sqrt(bc2)):
     # the same number up to rounding, one pass over the arrays fewer
-    add_ratio_(param, -step_size * bias_correction2_sqrt, exp_avg, second, eps * bias_correction2_sqrt, tmp)
+    ops.add_ratio_(param, -step_size * bias_correction2_sqrt, exp_avg, second, eps * bias_correction2_sqrt, tmp)
 
 
-def adamax_update(param, grad, exp_avg, exp_inf, scratch, *, step, lr, beta1, beta2, eps, weight_decay,
+def adamax_update(param, grad, exp_avg, exp_inf, scratch, *, ops, step, lr, beta1, beta2, eps, weight_decay,
                   maximize):
     """One Adamax step (Adam with the infinity norm), in place; PyTorch's form::
 
@@ -59,8 +58,8 @@ def adamax_update(param, grad, exp_avg, exp_inf, scratch, *, step, lr, beta1, be
     """
     xp = backend.array_module(param)
     tmp, work = scratch
-    g = effective_grad(param, grad, work, weight_decay, maximize)
-    lerp_(exp_avg, g, 1 - beta1, tmp)
+    g = ops.effective_grad(param, grad, work, weight_decay, maximize)
+    ops.lerp_(exp_avg, g, 1 - beta1, tmp)
     exp_inf *= beta2
     xp.abs(g, out=tmp)
     tmp += eps
@@ -70,7 +69,7 @@ def adamax_update(param, grad, exp_avg, exp_inf, scratch, *, step, lr, beta1, be
     param -= tmp
 
 
-def nadam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, step, lr, beta1, beta2, eps, weight_decay,
+def nadam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, ops, step, lr, beta1, beta2, eps, weight_decay,
                  maximize, decoupled_weight_decay, mu, mu_next, mu_product):
     """One NAdam step (Dozat, 2016), in place; PyTorch's form, with the momentum schedule
     ``mu_t = b1 * (1 - 0.5 * 0.96**(t * momentum_decay))`` and ``mu_product = prod mu_1..mu_t``::
@@ -82,7 +81,7 @@ def nadam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, step, lr, beta1, 
     """
     xp = backend.array_module(param)
     tmp, denom, work = scratch
-    g = _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, lr=lr, beta1=beta1, beta2=beta2,
+    g = _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, ops=ops, lr=lr, beta1=beta1, beta2=beta2,
                            weight_decay=weight_decay, maximize=maximize, decoupled=decoupled_weight_decay)
     xp.divide(exp_avg_sq, 1 - beta2 ** step, out=denom)
     xp.sqrt(denom, out=denom)
@@ -95,7 +94,7 @@ def nadam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, step, lr, beta1, 
     param -= tmp
 
 
-def radam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, step, lr, beta1, beta2, eps, weight_decay,
+def radam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, ops, step, lr, beta1, beta2, eps, weight_decay,
                  maximize, decoupled_weight_decay):
     """One RAdam step (Liu et al., 2020), in place; PyTorch's form::
 
@@ -107,7 +106,7 @@ def radam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, step, lr, beta1, 
     """
     xp = backend.array_module(param)
     tmp, adaptive, work = scratch
-    _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, lr=lr, beta1=beta1, beta2=beta2,
+    _decay_and_moments(param, grad, exp_avg, exp_avg_sq, tmp, work, ops=ops, lr=lr, beta1=beta1, beta2=beta2,
                        weight_decay=weight_decay, maximize=maximize, decoupled=decoupled_weight_decay)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
@@ -125,43 +124,50 @@ def radam_update(param, grad, exp_avg, exp_avg_sq, scratch, *, step, lr, beta1, 
     param -= tmp
 
 
-class _AdamBase(Optimizer):
-    """Shared validation, state and arguments of the Adam family."""
+def _init_moments(optimizer, p, state, *extra):
+    """Adam-family state by name: the step count, the two moments, and `extra` zero tensors."""
+    state["step"] = 0.0
+    for name in ("exp_avg", "exp_avg_sq", *extra):
+        state[name] = optimizer._zeros_like(p)
 
-    _state_names = ("exp_avg", "exp_avg_sq")
-    _hyper_keys = ("lr", "betas", "eps", "weight_decay", "maximize", "decoupled_weight_decay")
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam`` (lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    amsgrad=False, maximize=False, decoupled_weight_decay=False, fused=None).
+
+    `fused`: update large CPU arrays with MKL's threaded vector routines (None: where MKL
+    is installed; equal to the default path up to rounding).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, decoupled_weight_decay=False, fused=None):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay, fused=fused)
+        super().__init__(params, defaults)
 
     def _validate(self, group):
         check_common(group, "lr", "eps", "weight_decay")
         check_betas(group["betas"])
+        check_fused(group)
 
-    def _init_state(self, p, group, state):
-        for name in self._state_names[:2]:
-            self._ensure_state(state, p, name)
-
-    def _per_step(self, group, state):
-        return {"step": state["step"]}
-
-
-class Adam(_AdamBase):
-    """Adam, as ``torch.optim.Adam`` (lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    amsgrad=False, maximize=False, decoupled_weight_decay=False)."""
-
-    _rule = staticmethod(adam_update)
-    _state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    _hyper_keys = _AdamBase._hyper_keys + ("amsgrad",)
-    _threaded_on_mkl = True
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
-        super().__init__(params, defaults)
-
-    def _init_state(self, p, group, state):
-        super()._init_state(p, group, state)
-        if group["amsgrad"]:
-            self._ensure_state(state, p, "max_exp_avg_sq")
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            fused, (beta1, beta2) = self._use_fused(group), group["betas"]
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    _init_moments(self, p, state)
+                if group["amsgrad"] and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = self._zeros_like(p)
+                state["step"] += 1
+                self._update(adam_update, p, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
+                             n_scratch=2, fused=fused, step=state["step"], lr=group["lr"], beta1=beta1,
+                             beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                             amsgrad=group["amsgrad"], maximize=group["maximize"],
+                             decoupled_weight_decay=group["decoupled_weight_decay"])
+        return loss
 
 
 class AdamW(Adam):
@@ -169,29 +175,43 @@ class AdamW(Adam):
     ``p *= 1 - lr * weight_decay`` before the Adam step; weight_decay defaults to 1e-2."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                         decoupled_weight_decay=True, fused=fused)
 
 
-class Adamax(_AdamBase):
+class Adamax(Optimizer):
     """Adamax, as ``torch.optim.Adamax`` (lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)."""
-
-    _rule = staticmethod(adamax_update)
-    _state_names = ("exp_avg", "exp_inf")
-    _hyper_keys = ("lr", "betas", "eps", "weight_decay", "maximize")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _validate(self, group):
+        check_common(group, "lr", "eps", "weight_decay")
+        check_betas(group["betas"])
 
-class NAdam(_AdamBase):
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            beta1, beta2 = group["betas"]
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0.0
+                    state["exp_avg"], state["exp_inf"] = self._zeros_like(p), self._zeros_like(p)
+                state["step"] += 1
+                self._update(adamax_update, p, state["exp_avg"], state["exp_inf"], n_scratch=2,
+                             step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                             weight_decay=group["weight_decay"], maximize=group["maximize"])
+        return loss
+
+
+class NAdam(Optimizer):
     """Adam with Nesterov momentum, as ``torch.optim.NAdam`` (lr=2e-3, betas=(0.9, 0.999),
     eps=1e-8, weight_decay=0, momentum_decay=4e-3, decoupled_weight_decay=False)."""
 
-    _rule = staticmethod(nadam_update)
-    _n_scratch = 3
     _scalar_state = ("step", "mu_product")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
@@ -202,31 +222,59 @@ class NAdam(_AdamBase):
         super().__init__(params, defaults)
 
     def _validate(self, group):
-        super()._validate(group)
-        check_common(group, "momentum_decay")
+        check_common(group, "lr", "eps", "weight_decay", "momentum_decay")
+        check_betas(group["betas"])
 
-    def _init_state(self, p, group, state):
-        super()._init_state(p, group, state)
-        state.setdefault("mu_product", 1.0)
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            beta1, beta2 = group["betas"]
+            decay = group["momentum_decay"]
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    _init_moments(self, p, state)
+                    state["mu_product"] = 1.0
+                step = state["step"] = state["step"] + 1
+                # the momentum schedule mu_t and its running product (plain floats: no device sync)
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * decay)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * decay)))
+                state["mu_product"] *= mu
+                self._update(nadam_update, p, state["exp_avg"], state["exp_avg_sq"], n_scratch=3, step=step,
+                             lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                             weight_decay=group["weight_decay"], maximize=group["maximize"],
+                             decoupled_weight_decay=group["decoupled_weight_decay"], mu=mu, mu_next=mu_next,
+                             mu_product=state["mu_product"])
+        return loss
 
-    def _per_step(self, group, state):
-        # the momentum schedule mu_t and its running product (plain floats: no device sync)
-        step, beta1, decay = state["step"], group["betas"][0], group["momentum_decay"]
-        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * decay)))
-        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * decay)))
-        state["mu_product"] *= mu
-        return dict(step=step, mu=mu, mu_next=mu_next, mu_product=state["mu_product"])
 
-
-class RAdam(_AdamBase):
+class RAdam(Optimizer):
     """Rectified Adam, as ``torch.optim.RAdam`` (lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
     weight_decay=0, decoupled_weight_decay=False)."""
-
-    _rule = staticmethod(radam_update)
-    _n_scratch = 3
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, maximize=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
+
+    def _validate(self, group):
+        check_common(group, "lr", "eps", "weight_decay")
+        check_betas(group["betas"])
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            beta1, beta2 = group["betas"]
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    _init_moments(self, p, state)
+                state["step"] += 1
+                self._update(radam_update, p, state["exp_avg"], state["exp_avg_sq"], n_scratch=3,
+                             step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                             weight_decay=group["weight_decay"], maximize=group["maximize"],
+                             decoupled_weight_decay=group["decoupled_weight_decay"])
+        return loss

@@ -1,10 +1,9 @@
 """Averaged SGD: SGD with a decaying step size and a running (Polyak) average of the iterates."""
 from .. import backend
-from ._functional import effective_grad
 from .optimizer import Optimizer, check_common
 
 
-def asgd_update(param, grad, ax, scratch, *, eta, mu, lambd, weight_decay, maximize):
+def asgd_update(param, grad, ax, scratch, *, ops, eta, mu, lambd, weight_decay, maximize):
     """One ASGD step (Polyak & Juditsky, 1992), in place; PyTorch's form::
 
         g = g + wd * p
@@ -16,7 +15,7 @@ def asgd_update(param, grad, ax, scratch, *, eta, mu, lambd, weight_decay, maxim
     """
     xp = backend.array_module(param)
     tmp, work = scratch
-    g = effective_grad(param, grad, work, weight_decay, maximize)
+    g = ops.effective_grad(param, grad, work, weight_decay, maximize)
     param *= 1 - lambd * eta
     xp.multiply(g, eta, out=tmp)
     param -= tmp
@@ -32,9 +31,6 @@ class ASGD(Optimizer):
     """Averaged SGD, as ``torch.optim.ASGD`` (lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6,
     weight_decay=0, maximize=False). ``state[p]["ax"]`` holds the averaged parameters."""
 
-    _rule = staticmethod(asgd_update)
-    _state_names = ("ax",)
-    _hyper_keys = ("lambd", "weight_decay", "maximize")
     _scalar_state = ("step", "eta", "mu")
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, *, maximize=False):
@@ -44,15 +40,21 @@ class ASGD(Optimizer):
     def _validate(self, group):
         check_common(group, "lr", "weight_decay")
 
-    def _init_state(self, p, group, state):
-        state.setdefault("eta", float(group["lr"]))
-        state.setdefault("mu", 1.0)
-        self._ensure_state(state, p, "ax")
-
-    def _per_step(self, group, state):
-        # this step uses the current eta and mu; the schedules then advance (Python floats)
-        eta, mu, step = state["eta"], state["mu"], state["step"]
-        lr, lambd = group["lr"], group["lambd"]
-        state["eta"] = lr / ((1 + lambd * lr * step) ** group["alpha"])
-        state["mu"] = 1 / max(1, step - group["t0"])
-        return dict(eta=eta, mu=mu)
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            lr, lambd = group["lr"], group["lambd"]
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    state["step"], state["eta"], state["mu"] = 0.0, float(lr), 1.0
+                    state["ax"] = self._zeros_like(p)
+                step = state["step"] = state["step"] + 1
+                # this step uses the current eta and mu; the schedules then advance (Python floats)
+                eta, mu = state["eta"], state["mu"]
+                state["eta"] = lr / ((1 + lambd * lr * step) ** group["alpha"])
+                state["mu"] = 1 / max(1, step - group["t0"])
+                self._update(asgd_update, p, state["ax"], n_scratch=2, eta=eta, mu=mu, lambd=lambd,
+                             weight_decay=group["weight_decay"], maximize=group["maximize"])
+        return loss

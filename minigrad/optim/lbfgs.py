@@ -164,6 +164,8 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------ flat-vector helpers
     def _gather_flat_grad(self):
+        for _ in self._groups_with_grad():  # every gradient checked before one is used
+            pass
         xp = self._params[0].xp
         views = [xp.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.array.reshape(-1)
                  for p in self._params]

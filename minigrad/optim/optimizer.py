@@ -9,74 +9,98 @@ owns what they share, with PyTorch's protocols:
 - ``state``: per-parameter dicts (state arrays as minigrad ``Tensor``s, step counters and
   other scalars as Python numbers, so ``step()`` never syncs with a GPU);
 - ``state_dict()`` / ``load_state_dict()`` in PyTorch's layout;
-- ``run_elementwise``: runs an update function over a parameter — on the CPU in chunks
-  that stay in the L2 cache, which makes NumPy's one-pass-per-operation style about
-  1.5x faster on large tensors (with MKL installed, SGD and Adam instead make a few
-  multi-threaded passes over whole arrays; see ``blas.py``); for a parameter with an
-  ``UpdateProbe`` it also measures the update (for ``minigrad.trace``) while each chunk
-  is in cache.
+- step hooks (``register_step_pre_hook``, ``register_step_post_hook``, and the global
+  ``register_optimizer_step_pre_hook`` / ``..._post_hook``) and state_dict hooks, with
+  PyTorch's signatures: observers such as ``minigrad.trace`` use them;
+- the pieces every ``step()`` is written with: ``_eval_closure``, ``_groups_with_grad``
+  (checks every gradient before any update), ``_zeros_like`` (state by name),
+  ``_use_fused`` (the MKL choice, once per group and step) and ``_update`` (runs a rule
+  on one parameter and bumps its version).
 
-The array-level building blocks the update rules share live in ``_functional.py``.
+Adding an optimizer is one file: a class whose ``__init__`` gathers the defaults and
+whose ``step()`` creates the state it needs by name and calls its update rule with
+keywords (``sgd.py`` is the model). The array-level blocks the rules share live in
+``_functional.py``.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from itertools import chain
 
 from .. import autograd, backend
+from ..backends import mkl
+from ..nn.module import add_hook
 from ..nn.utils import zero_grad_
 from ..tensor import Tensor
-
-# Elements per chunk for CPU updates: a few float32 arrays of this size fit in L2 cache.
-CHUNK = 65536
+from . import _functional as F
 
 
-class UpdateProbe:
-    """Asks the optimizers to measure the updates of one parameter (``minigrad.trace`` uses it).
+# hooks every optimizer runs around its step (``register_optimizer_step_pre/post_hook``)
+_global_optimizer_pre_hooks: dict = OrderedDict()
+_global_optimizer_post_hooks: dict = OrderedDict()
 
-    Registered in `update_probes` under ``id(param.array)`` (the probe holds that array, so
-    the id stays unique while registered). Each update of the parameter made through
-    `Optimizer.run_elementwise` sets ``sq`` to ``||w_after - w_before||^2`` and ``w_sq`` to
-    ``||w_after||^2`` (numbers, or 0-d device arrays: no sync), and ``version`` to the
-    parameter's version counter before the update: a reader that saw the weights at that
-    version, and sees the version one higher now (the optimizer's own bump), knows this
-    update was the only change, and that ``w_sq`` is the norm of the weights it sees.
+
+def register_optimizer_step_pre_hook(hook):
+    """Call ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``.
+
+    As in PyTorch the hook may return ``None`` or a pair ``(new_args, new_kwargs)`` that
+    replaces the step's arguments. Returns a handle whose ``remove()`` unregisters it.
     """
-
-    __slots__ = ("param", "array", "sq", "w_sq", "version", "users")
-
-    def __init__(self, param):
-        self.param, self.array = param, param.array
-        self.sq = self.w_sq = None
-        self.version, self.users = -1, 0
-
-    def measuring(self, fn):
-        """`fn` (an elementwise rule) wrapped to add each call's squared change to ``sq``
-        and the squared norm of the updated weights to ``w_sq``.
-
-        The wrapper takes one more scratch array than `fn`, where it keeps the parameter's
-        values from before the call. Both norms are taken while the chunk is in cache.
-        """
-        self.sq, self.w_sq, self.version = 0.0, 0.0, self.param._version
-
-        def measured(*args, **hyper):
-            param, scratch = args[0], args[-1]
-            before = scratch[-1]
-            before[...] = param
-            fn(*args[:-1], scratch[:-1], **hyper)
-            after = param.reshape(-1)
-            self.w_sq = self.w_sq + after.dot(after)
-            before -= param  # -(w_after - w_before), exactly: the same squared norm
-            flat = before.reshape(-1)
-            self.sq = self.sq + flat.dot(flat)
-
-        return measured
+    return add_hook(_global_optimizer_pre_hooks, hook)
 
 
-# id(param.array) -> UpdateProbe for the parameters whose updates someone measures (empty
-# unless a GradientTracer is attached: the untraced step pays one dict test per update).
-update_probes = {}
+def register_optimizer_step_post_hook(hook):
+    """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``; returns a handle."""
+    return add_hook(_global_optimizer_post_hooks, hook)
+
+
+def _hooked_step(step):
+    """`step` wrapped to run the global and per-optimizer step hooks (PyTorch's order:
+    global pre-hooks, own pre-hooks, the step, own post-hooks, global post-hooks).
+
+    A step that calls its base class's step runs the hooks once (the outer call).
+    """
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        if self._in_step:
+            return step(self, *args, **kwargs)
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{pre_hook} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
+        self._in_step = True
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            self._in_step = False
+        self._opt_called = True
+        for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True
+    return wrapper
+
+
+def _check_grad(p, group_index, index):
+    """Raise unless ``p.grad`` can update `p` (the rules ``.grad`` assignment applies; the
+    parameter's storage may have been replaced since, through ``p.data = ...``)."""
+    g = p.grad
+    where = f"parameter {index} of parameter group {group_index}"
+    if not isinstance(g, Tensor):
+        raise TypeError(f"{where}: the gradient must be a Tensor, got {type(g).__name__}")
+    if g.shape != p.shape:
+        raise RuntimeError(f"{where}: the gradient has shape {tuple(g.shape)}, the parameter {tuple(p.shape)}")
+    if g.dtype != p.dtype:
+        raise TypeError(f"{where}: the gradient has dtype {g.dtype}, the parameter {p.dtype}")
+    if g.device != p.device:
+        raise RuntimeError(f"{where}: the gradient is on {g.device}, the parameter on {p.device}")
 
 
 class _RequiredParameter:
@@ -110,25 +134,42 @@ def check_common(group, *names):
         check(value >= 0.0, f"Invalid {labels.get(name, name)}: {name}={value} (must be >= 0)")
 
 
+def check_fused(group):
+    """``fused=True`` needs MKL (the ``mkl`` extra); None and False always work."""
+    if group.get("fused"):
+        if not mkl.is_available():
+            raise RuntimeError('fused=True needs Intel MKL: pip install "minigrad[mkl]" (and MINIGRAD_BLAS unset)')
+
+
 class Optimizer:
     """Base class of every optimizer (same protocols as ``torch.optim.Optimizer``).
 
     `params` is an iterable of tensors, or of dicts ``{"params": [...], "lr": ...}`` whose
     entries override `defaults` for that group. A subclass gives ``_validate(group)``
-    (hyper-parameter checks raising ``ValueError``) and either the description of an
-    elementwise rule (``_rule``, ``_state_names``, ``_hyper_keys``, ``_init_state``,
-    ``_per_step``) or its own ``_step_group(group)``. Parameters without ``.grad`` are
-    skipped.
+    (hyper-parameter checks raising ``ValueError``) and ``step(closure=None)``, which the
+    base wraps to run the step hooks. Parameters without ``.grad`` are skipped.
     """
 
     # state entries that are Python scalars, not tensors (restored as floats on load)
     _scalar_state = ("step",)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__ and not getattr(cls.step, "hooked", False):
+            cls.step = _hooked_step(cls.step)
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._scratch = {}
+        self._in_step = False
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        self._optimizer_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_state_dict_post_hooks = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks = OrderedDict()
+        self._scratch_pool = {}  # (dtype, device) -> flat work arrays
         self._opt_called = False
         if isinstance(params, Tensor):
             raise TypeError(
@@ -144,6 +185,37 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    # ------------------------------------------------------------------ hooks
+    _add_hook = staticmethod(add_hook)
+
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before this optimizer's ``step``.
+
+        The hook may return ``None`` or ``(new_args, new_kwargs)``. Returns a handle whose
+        ``remove()`` unregisters it.
+        """
+        return self._add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` after this optimizer's ``step``; returns a handle."""
+        return self._add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` before ``state_dict()`` builds its result."""
+        return self._add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` after ``state_dict()``; a non-None return replaces it."""
+        return self._add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` before loading; a non-None return is loaded instead."""
+        return self._add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` after ``load_state_dict()`` has restored everything."""
+        return self._add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ groups
     def _validate(self, group):
@@ -187,117 +259,84 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss, if any.
 
-        `closure` (optional) re-evaluates the model and returns the loss; it runs with
-        gradient recording enabled.
+        Each optimizer defines its own (see ``sgd.py``): `closure` (optional) re-evaluates
+        the model and returns the loss.
         """
-        loss = None
-        if closure is not None:
-            with autograd.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
+        raise NotImplementedError(f"{type(self).__name__} does not define step()")
+
+    # The pieces each optimizer's step() is written with.
+    @staticmethod
+    def _eval_closure(closure):
+        """The closure's loss, computed with gradient recording enabled (None without one)."""
+        if closure is None:
+            return None
+        with autograd.enable_grad():
+            return closure()
+
+    def _groups_with_grad(self):
+        """Yield ``(group, [params with a gradient])`` for every group, after checking every
+        gradient (a Tensor of its parameter's shape, dtype and device), so that a bad one
+        raises before any parameter has been updated. While the caller works on a group,
+        its parameters' GPU is the current device."""
+        checked = []
+        for g, group in enumerate(self.param_groups):
+            params = []
+            for i, p in enumerate(group["params"]):
+                if p.grad is not None:
+                    _check_grad(p, g, i)
+                    params.append(p)
+            checked.append((group, params))
+        for group, params in checked:
             with backend.scope_of(group["params"]):  # the update runs on the parameters' GPU
-                self._step_group(group)
-        self._opt_called = True
-        return loss
-
-    # An elementwise optimizer describes itself with these four attributes and two hooks;
-    # `_step_group` then does the rest for every parameter that has a gradient.
-    _rule = None         # the update function, e.g. staticmethod(adam_update)
-    _state_names = ()    # state tensors passed to the rule after (param, grad); missing ones as None
-    _hyper_keys = ()     # group entries passed to the rule by name ("betas" -> beta1, beta2)
-    _n_scratch = 2       # work arrays the rule needs
-    # True where the rule's passes are (nearly all) `_functional` blocks that run through
-    # MKL's threaded vector routines on large arrays: it then runs over whole arrays at once
-    # (the threads split each pass), not in cache-sized chunks.
-    _threaded_on_mkl = False
-
-    def _init_state(self, p, group, state):
-        """Create the state tensors this group's options need (called before every update)."""
-
-    def _per_step(self, group, state):
-        """Extra per-parameter arguments of the rule for this step (e.g. the step count)."""
-        return {}
-
-    def _step_group(self, group):
-        hyper = {}
-        for key in self._hyper_keys:
-            if key == "betas":
-                hyper["beta1"], hyper["beta2"] = group["betas"]
-            else:
-                hyper[key] = group[key]
-        for p, grad in self._with_grad(group):
-            state = self.state[p]
-            state.setdefault("step", 0.0)
-            self._init_state(p, group, state)
-            state["step"] += 1
-            arrays = [state[name].array if name in state else None for name in self._state_names]
-            self.run_elementwise(self._rule, (p.array, grad, *arrays), self._n_scratch, **hyper,
-                                 **self._per_step(group, state), chunked=self._chunks(p))
-            p._bump_version()
-
-    def _chunks(self, p):
-        """Whether `run_elementwise` should update `p` chunk by chunk (see `_threaded_on_mkl`)."""
-        return not (self._threaded_on_mkl and backend.vector_math(p.array) is not None)
+                yield group, params
 
     @staticmethod
-    def _with_grad(group):
-        """(param, grad array) for each parameter of the group that has a gradient."""
-        for p in group["params"]:
-            if p.grad is not None:
-                if p.grad.shape != p.shape:
-                    raise RuntimeError(f"parameter of shape {p.shape} has a gradient of shape {p.grad.shape}")
-                yield p, p.grad.array
-
-    @staticmethod
-    def _new_state(p, fill=0.0):
-        """A state tensor shaped like parameter `p`, filled with `fill`."""
+    def _zeros_like(p, fill=0.0):
+        """A state tensor shaped like parameter `p` (its dtype and device), filled with `fill`."""
         with backend.on_device(p.device):
             data = p.xp.full(p.shape, fill, dtype=p.dtype)
         return Tensor._make(data, False, None)
 
-    def _ensure_state(self, state, p, name, fill=0.0):
-        """Add a state tensor shaped like `p` (filled with `fill`) unless it exists."""
-        if name not in state:
-            state[name] = self._new_state(p, fill)
+    @staticmethod
+    def _use_fused(group):
+        """Whether this group's updates may take MKL's threaded vector routines this step:
+        the group's ``fused`` option, or (None, the default) whether MKL is available."""
+        fused = group.get("fused")
+        return mkl.is_available() if fused is None else bool(fused)
 
-    def run_elementwise(self, fn, arrays, n_scratch, *, chunked=True, **hyper):
-        """Call the elementwise update ``fn(*arrays, scratch, **hyper)`` over a parameter.
+    def _update(self, rule, p, *state, n_scratch, fused=False, chunked=True, **hyper):
+        """Run the in-place update ``rule(param, grad, *state, scratch, ops=..., **hyper)``
+        on parameter `p` (`state`: its state tensors, or None), then bump its version.
 
-        `arrays` (the parameter's array first; None entries pass through) are updated in
-        place; `scratch` is a tuple of `n_scratch` reusable work arrays. On the CPU, large
-        contiguous tensors are processed in cache-sized chunks of NumPy passes (unless
-        `chunked` is False, for rules whose passes are multi-threaded MKL calls): the
-        result is the same (the rule is elementwise) and each pass runs from cache. A
-        parameter with an `UpdateProbe` also gets its update measured, chunk by chunk.
+        With `fused` and arrays MKL takes, one call over the whole arrays with the `MKL`
+        blocks (MKL's threads split each pass). Otherwise the `UFUNCS` blocks, over
+        cache-sized chunks of large CPU arrays (`run_chunked`) unless `chunked` is False
+        (for a rule that is not elementwise).
         """
-        first = arrays[0]
-        probe = update_probes.get(id(first)) if update_probes else None
-        if probe is not None:  # measured chunk by chunk, while each is in cache
-            fn, n_scratch, chunked = probe.measuring(fn), n_scratch + 1, True
-        n = first.size
-        if not chunked or n <= CHUNK or backend.device_of(first) != "cpu" or not all(
-                a.flags.c_contiguous for a in arrays if a is not None):
-            pool = self._scratch_pool(first, n, n_scratch)[:n_scratch]
-            fn(*arrays, tuple(b[:n].reshape(first.shape) for b in pool), **hyper)
-            return
-        flat = [None if a is None else a.reshape(-1) for a in arrays]
-        pool = tuple(b[:CHUNK] for b in self._scratch_pool(first, CHUNK, n_scratch)[:n_scratch])
-        with backend.ufuncs_only():
-            for start in range(0, n, CHUNK):
-                stop = start + CHUNK
-                scratch = pool if stop <= n else tuple(b[: n - start] for b in pool)
-                fn(*[None if a is None else a[start:stop] for a in flat], scratch, **hyper)
+        param, grad = p.array, p.grad.array
+        arrays = (param, grad, *(None if t is None else t.array for t in state))
+        if fused and mkl.takes(grad, param):
+            rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.MKL, **hyper)
+        elif chunked:
+            F.run_chunked(rule, arrays, self._scratch(param, F.chunk_size(arrays), n_scratch, flat=True),
+                          ops=F.UFUNCS, **hyper)
+        else:
+            rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.UFUNCS, **hyper)
+        p._bump_version()
 
-    def _scratch_pool(self, like, size, count):
-        """`count` flat work arrays of at least `size` elements, reused across steps."""
+    def _scratch(self, like, size, count, flat=False):
+        """`count` work arrays of `size` elements (shaped like `like` unless `flat`), views of
+        flat buffers reused across steps and parameters."""
         key = (like.dtype, backend.device_of(like))
-        pool = self._scratch.get(key)
-        if pool is None or len(pool) < count or pool[0].size < size:
+        pool = self._scratch_pool.get(key, ())
+        if len(pool) < count or pool[0].size < size:
+            size, count = max(size, pool[0].size if pool else 0), max(count, len(pool))
             xp = backend.array_module(like)
             with backend.on_device(key[1]):
-                pool = [xp.empty(size, dtype=like.dtype) for _ in range(count)]
-            self._scratch[key] = pool
-        return pool
+                pool = self._scratch_pool[key] = [xp.empty(size, dtype=like.dtype) for _ in range(count)]
+        if flat:
+            return tuple(b[:size] for b in pool[:count])
+        return tuple(b[:like.size].reshape(like.shape) for b in pool[:count])
 
     # ------------------------------------------------------------------ state_dict
     def state_dict(self):
@@ -306,6 +345,8 @@ class Optimizer:
         Parameters are numbered across groups in order, as in PyTorch. State tensors are
         references (copy them, or save with ``mg.save``, to keep a snapshot).
         """
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         groups = []
         for group in self.param_groups:
@@ -315,7 +356,12 @@ class Optimizer:
             packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index and s}
-        return {"state": state, "param_groups": groups}
+        result = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            returned = hook(self, result)
+            if returned is not None:
+                result = returned
+        return result
 
     def load_state_dict(self, state_dict):
         """Restore state and hyper-parameters saved by ``state_dict()``.
@@ -323,6 +369,10 @@ class Optimizer:
         Group sizes must match; state tensors are copied onto each parameter's device and
         (if floating) dtype, so continuing gives the same trajectory as never stopping.
         """
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            returned = hook(self, state_dict)
+            if returned is not None:
+                state_dict = returned
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -348,6 +398,8 @@ class Optimizer:
             saved["params"] = group["params"]
         self.param_groups = saved_groups
         self.state = state
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
 
     def _cast_state(self, param, name, value):
         """A copy of a saved state value placed like `param` (device; dtype if floating)."""

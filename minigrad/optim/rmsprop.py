@@ -1,10 +1,9 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 from .. import backend
-from ._functional import effective_grad, ema_square_, lerp_
 from .optimizer import Optimizer, check_common
 
 
-def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, scratch, *, lr, alpha, eps,
+def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, scratch, *, ops, lr, alpha, eps,
                    weight_decay, momentum, centered, maximize):
     """One RMSprop step (Hinton, 2012), in place; PyTorch's form (eps outside the sqrt)::
 
@@ -17,10 +16,10 @@ def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, scratch, 
     """
     xp = backend.array_module(param)
     tmp, avg, work = scratch
-    g = effective_grad(param, grad, work, weight_decay, maximize)
-    ema_square_(square_avg, g, alpha, tmp)
+    g = ops.effective_grad(param, grad, work, weight_decay, maximize)
+    ops.ema_square_(square_avg, g, alpha, tmp)
     if centered:
-        lerp_(grad_avg, g, 1 - alpha, tmp)
+        ops.lerp_(grad_avg, g, 1 - alpha, tmp)
         xp.multiply(grad_avg, grad_avg, out=avg)
         xp.subtract(square_avg, avg, out=avg)
         xp.sqrt(avg, out=avg)
@@ -42,11 +41,6 @@ class RMSprop(Optimizer):
     """RMSprop, as ``torch.optim.RMSprop`` (lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0,
     momentum=0, centered=False, maximize=False)."""
 
-    _rule = staticmethod(rmsprop_update)
-    _state_names = ("square_avg", "grad_avg", "momentum_buffer")
-    _hyper_keys = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
-    _n_scratch = 3
-
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
                  maximize=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
@@ -56,9 +50,22 @@ class RMSprop(Optimizer):
     def _validate(self, group):
         check_common(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
-    def _init_state(self, p, group, state):
-        self._ensure_state(state, p, "square_avg")
-        if group["momentum"] > 0:
-            self._ensure_state(state, p, "momentum_buffer")
-        if group["centered"]:
-            self._ensure_state(state, p, "grad_avg")
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            momentum, centered = group["momentum"], group["centered"]
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    state["step"], state["square_avg"] = 0.0, self._zeros_like(p)
+                if momentum > 0 and "momentum_buffer" not in state:
+                    state["momentum_buffer"] = self._zeros_like(p)
+                if centered and "grad_avg" not in state:
+                    state["grad_avg"] = self._zeros_like(p)
+                state["step"] += 1
+                self._update(rmsprop_update, p, state["square_avg"], state.get("grad_avg"),
+                             state.get("momentum_buffer"), n_scratch=3, lr=group["lr"], alpha=group["alpha"],
+                             eps=group["eps"], weight_decay=group["weight_decay"], momentum=momentum,
+                             centered=centered, maximize=group["maximize"])
+        return loss

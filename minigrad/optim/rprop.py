@@ -1,10 +1,9 @@
 """Rprop: resilient backpropagation, per-coordinate step sizes driven by gradient signs."""
 from .. import backend
-from ._functional import effective_grad
 from .optimizer import Optimizer, check, check_common
 
 
-def rprop_update(param, grad, prev, step_size, scratch, *, etas, step_sizes, maximize):
+def rprop_update(param, grad, prev, step_size, scratch, *, ops, etas, step_sizes, maximize):
     """One Rprop step (Riedmiller & Braun, 1993), in place; PyTorch's form::
 
         s = sign(g * g_prev)
@@ -16,7 +15,7 @@ def rprop_update(param, grad, prev, step_size, scratch, *, etas, step_sizes, max
     xp = backend.array_module(param)
     (etaminus, etaplus), (step_size_min, step_size_max) = etas, step_sizes
     factor, work = scratch
-    g = effective_grad(param, grad, work, 0.0, maximize)
+    g = ops.effective_grad(param, grad, work, 0.0, maximize)
     xp.multiply(g, prev, out=factor)
     flipped = factor < 0
     grew = factor > 0
@@ -36,10 +35,6 @@ class Rprop(Optimizer):
     """Rprop, as ``torch.optim.Rprop`` (lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50),
     maximize=False). Step sizes start at lr; updates use only the gradient's sign."""
 
-    _rule = staticmethod(rprop_update)
-    _state_names = ("prev", "step_size")
-    _hyper_keys = ("etas", "step_sizes", "maximize")
-
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
         super().__init__(params, defaults)
@@ -52,6 +47,16 @@ class Rprop(Optimizer):
         low, high = group["step_sizes"]
         check(0.0 <= low <= high, f"Invalid step_sizes: ({low}, {high}) (need 0 <= min <= max)")
 
-    def _init_state(self, p, group, state):
-        self._ensure_state(state, p, "prev")
-        self._ensure_state(state, p, "step_size", group["lr"])
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group, params in self._groups_with_grad():
+            for p in params:
+                state = self.state[p]
+                if not state:
+                    state["step"], state["prev"] = 0.0, self._zeros_like(p)
+                    state["step_size"] = self._zeros_like(p, group["lr"])
+                state["step"] += 1
+                self._update(rprop_update, p, state["prev"], state["step_size"], n_scratch=2,
+                             etas=group["etas"], step_sizes=group["step_sizes"], maximize=group["maximize"])
+        return loss

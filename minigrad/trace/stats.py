@@ -47,15 +47,14 @@ def _count_nonfinite(arr, stat):
 
 def norm_stats(arr, sq=None):
     """(squared L2 norm, NaN/Inf count) of `arr`; `sq` is its sum of squares if already known
-    (an optimizer's `UpdateProbe` takes it while the weights are in cache).
+    (the tracer's optimizer post-hook takes it right after the update).
 
     On the CPU a float32 sum of squares that overflowed although every value is finite
     (a gradient norm above ~1e19) is redone in float64, so huge is not reported as Inf.
     """
     if type(arr) is np.ndarray:
         if sq is None:
-            flat = arr.reshape(-1)
-            sq = np.dot(flat, flat) if flat.dtype.kind != "c" else np.vdot(flat, flat).real
+            sq = squared_norm(arr)
         if sq < math.inf:  # the common case; NaN and Inf fall through
             return sq, 0
         bad = int(np.count_nonzero(~np.isfinite(arr)))
@@ -155,8 +154,9 @@ def tensors_in(value):
 def fetch(values):
     """Host float64 array of `values` (0-d device arrays, host numbers, or None -> nan).
 
-    Host values (the CPU) are simply collected; device values are stacked per device
-    and copied with one transfer each.
+    Host values (the CPU) are simply collected. Device values are stacked per device and
+    dtype in their own dtype (no cast per statistic), each stack cast once, and each
+    device's stacks joined and copied with one transfer: a recorded step syncs once.
     """
     values = [math.nan if v is None else v for v in values]
     if all(type(v) in _HOST_TYPES for v in values):  # the CPU: nothing to transfer
@@ -167,10 +167,12 @@ def fetch(values):
         if isinstance(v, _HOST):
             out[i] = v
         else:
-            groups.setdefault(backend.device_of(v), []).append(i)
-    for idx in groups.values():
-        xp = backend.array_module(values[idx[0]])
-        out[idx] = backend.to_host(xp.stack([xp.asarray(values[i], dtype=xp.float64) for i in idx]))
+            groups.setdefault(backend.device_of(v), {}).setdefault(str(v.dtype), []).append(i)
+    for by_dtype in groups.values():
+        xp = backend.array_module(values[next(iter(by_dtype.values()))[0]])
+        order = [i for idx in by_dtype.values() for i in idx]
+        stacks = [xp.stack([values[i] for i in idx]).astype(xp.float64, copy=False) for idx in by_dtype.values()]
+        out[order] = backend.to_host(xp.concatenate(stacks) if len(stacks) > 1 else stacks[0])
     return out
 
 

@@ -19,17 +19,19 @@ layer during that next pass and the step's row is closed at the end of it, or at
 `detach`. With gradient accumulation (several backward passes per optimizer step) the
 passes between steps get a ratio of 0.
 
-Two ways to measure ``||w_next - w||^2``: the elementwise optimizers (SGD, Adam, ...)
-measure it themselves while they update each cache-sized chunk (an
-``optim.UpdateProbe`` per parameter asks them to), which saves copying and re-reading
-all weights every step; they also take the norm of the new weights, so the next pass
-need not read them again for `weight_norm`. Their report is used when the version
-counter shows that their update was the only change since the forward pass. Otherwise (LBFGS, a manual
-``p -= lr * g``, a change after the step) the weights snapshotted at the forward pass
-are compared. A parameter whose last update was fully reported is not snapshotted, so
-if it is then changed some other way the ratio of that one step is NaN (unknown) and
-snapshots resume; writes to ``p.array``'s array that bypass the version counter are not
-seen once the optimizer reports.
+Two ways to measure ``||w_next - w||^2``. Through the optimizer step hooks
+(`optim.optimizer.register_optimizer_step_pre_hook` / `..._post_hook`, which every
+optimizer runs): on a recorded step, the pre-hook copies the weights of the traced
+parameters the optimizer is about to update into reused buffers, and the post-hook
+takes the squared norms of the change and of the new weights (so the next pass need not
+read them again for `weight_norm`). Their measurement is used when the version counter
+shows that the optimizer's step was the only change since the forward pass, and after
+the step until the next pass. Otherwise (a manual ``p -= lr * g``, a change after the
+step) the weights snapshotted at the forward pass are compared. A parameter whose last
+update was fully measured by the hooks is not snapshotted at the forward pass, so if it
+is then changed some other way the ratio of that one step is NaN (unknown) and
+snapshots resume; writes to ``p.array`` that bypass the version counter are not seen
+once the hooks measure. The optimizer's arithmetic is the same traced or not.
 
 All statistics stay on the model's device (0-d arrays) until a step closes; then they
 are fetched with one host transfer (`stats.fetch`): a CUDA run syncs once per recorded
@@ -43,8 +45,9 @@ import math
 
 import numpy as np
 
-from .. import autograd, backend
-from ..optim.optimizer import UpdateProbe, update_probes
+from .. import autograd, backend, nn
+from ..ops import elementwise
+from ..optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from ..tensor import Tensor
 from .recurrent import TIME_METRICS, TimeGrads
 from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, tensors_in
@@ -52,7 +55,14 @@ from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, t
 METRICS = ("grad_norm", "out_grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std",
            "saturated", "dead", "nonfinite")
 PARAM_METRICS = ("grad_norm", "weight_norm", "update_ratio")
-_ACTIVATION_OPS = {"SigmoidBackward0": "sigmoid", "TanhBackward0": "tanh", "ReluBackward0": "relu"}  # node.name
+# the activation kinds whose statistics differ, by module type and by the op making an output
+_ACTIVATION_MODULES = ((nn.Sigmoid, "sigmoid"), (nn.Tanh, "tanh"), (nn.ReLU, "relu"))
+_ACTIVATION_OPS = ((elementwise.Sigmoid, "sigmoid"), (elementwise.Tanh, "tanh"), (elementwise.Relu, "relu"))
+
+
+def _kind_of(obj, table):
+    """"sigmoid"/"tanh"/"relu" if `obj` is an instance of one of `table`'s classes, else None."""
+    return next((kind for cls, kind in table if isinstance(obj, cls)), None)
 
 
 def _add_norm(slots, k, g):
@@ -75,10 +85,9 @@ class _Layer:
 
     def __init__(self, name, module, params):
         self.name, self.module, self.params = name, module, params
-        kind = type(module).__name__.lower()
         # "sigmoid"/"tanh"/"relu"; None: not known yet (the op that makes the output
         # decides at the first pass); "": no activation
-        self.kind = kind if kind in ("sigmoid", "tanh", "relu") else None
+        self.kind = _kind_of(module, _ACTIVATION_MODULES)
 
 
 class _Step:
@@ -114,6 +123,12 @@ class GradientTracer:
             or without children (so activations are layers too), in ``named_modules()``
             order (`names`).
         every: record every `every`-th backward pass (others cost one check per hook).
+        max_steps: the most rows the history keeps (None: no limit). When it is full the
+            history is decimated: every second row is dropped and from then on every
+            second step that would have been recorded is skipped, so the rows always
+            span the whole run, evenly. Memory is about ``max_steps * (9 * layers + 3 *
+            parameters) * 8`` bytes whatever the run's length: at the default 4,096, 16 MB
+            for the 39-layer, 40-parameter MLP of ``tools/bench_trace.py``.
         activations: also record activation mean/std, saturation and dead units.
 
     Metrics (`history(metric)`, NaN where a metric does not apply to a layer):
@@ -136,12 +151,15 @@ class GradientTracer:
     (`param_names`).
     """
 
-    def __init__(self, model, every=1, activations=True):
+    def __init__(self, model, every=1, activations=True, max_steps=4096):
         if not hasattr(model, "named_modules") or not hasattr(model, "register_forward_hook"):
             raise TypeError(f"GradientTracer: model must be an nn.Module, got {type(model).__name__}")
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"GradientTracer: every must be a positive int, got {every!r}")
-        self.model, self.every, self.activations = model, every, bool(activations)
+        if max_steps is not None and (not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1):
+            raise ValueError(f"GradientTracer: max_steps must be a positive int or None, got {max_steps!r}")
+        self.model, self.every, self.activations, self.max_steps = model, every, bool(activations), max_steps
+        self._stride = 1  # after decimation, record every (every * stride)-th backward pass
         self._layers = []
         self.param_names, self._params = [], []
         for name, module in model.named_modules():
@@ -157,8 +175,11 @@ class GradientTracer:
         self._param_owners = [i for i, layer in enumerate(self._layers) if layer.params]
         self._param_starts = [self._layers[i].params[0] for i in self._param_owners]
         self._steps = []  # backward-pass index of each closed row
-        self._rows = {m: [] for m in METRICS}
-        self._prows = {m: [] for m in PARAM_METRICS}
+        self._rows = []  # one float64 array per closed row: every metric's values, see _columns
+        n_l, n_p = len(self._layers), len(self._params)
+        widths = [(m, n_l) for m in METRICS] + [("param:" + m, n_p) for m in PARAM_METRICS]
+        starts = np.cumsum([0] + [w for _, w in widths])
+        self._columns = {name: slice(int(a), int(a) + w) for (name, w), a in zip(widths, starts)}
         self._tail = None  # provisional rows of the open step (see _sync)
         self._order = []  # layer indices in the order their forward ran (depth order)
         self._order_done = False
@@ -167,9 +188,14 @@ class GradientTracer:
         self._prev = None  # a recorded step waiting for its optimizer update to be measured
         self._n_backward = 0
         self._pass_backward = False
-        self._snap_bufs = [None] * len(self._params)
-        self._probes = [None] * len(self._params)  # optim.UpdateProbe per parameter while attached
-        self._reported = [False] * len(self._params)  # last update fully measured by the optimizer
+        self._index = {id(p): j for j, p in enumerate(self._params)}
+        self._snap_bufs = [None] * len(self._params)  # forward-pass snapshots
+        self._step_bufs = [None] * len(self._params)  # snapshots taken just before an optimizer step
+        self._before = {}  # j -> version at the optimizer's pre-hook, for the parameters it snapshotted
+        # j -> (version before, version after, ||w_after - w_before||^2, ||w_after||^2) of the
+        # last optimizer step measured through the hooks
+        self._measured = [None] * len(self._params)
+        self._reported = [False] * len(self._params)  # last update fully measured through the hooks
         self._time = TimeGrads(self, model)  # ||dL/dh_t|| over time in recurrent layers
 
     # ------------------------------------------------------------------ attach/detach
@@ -183,8 +209,8 @@ class GradientTracer:
         self._handles.append(self.model.register_forward_hook(self._on_pass_end))
         for j, p in enumerate(self._params):
             self._handles.append(p.register_hook(self._param_hook(j)))
-            if p.dtype.kind == "f":  # complex weights: snapshots (their norm needs vdot)
-                self._set_probe(j)
+        self._handles.append(register_optimizer_step_pre_hook(self._before_optimizer_step))
+        self._handles.append(register_optimizer_step_post_hook(self._after_optimizer_step))
         self._time.attach()
         return self
 
@@ -197,23 +223,10 @@ class GradientTracer:
             h.remove()
         self._handles.clear()
         self._time.detach()
-        for j in range(len(self._params)):
-            self._set_probe(j, register=False)
+        self._before.clear()
+        self._measured = [None] * len(self._params)
+        self._reported = [False] * len(self._params)
         return self
-
-    def _set_probe(self, j, register=True):
-        """Register parameter j's update probe (again, if its array was replaced), or remove it."""
-        old = self._probes[j]
-        if old is not None:
-            old.users -= 1
-            if old.users == 0:
-                del update_probes[id(old.array)]
-        self._probes[j] = probe = None
-        self._reported[j] = False
-        if register:
-            data = self._params[j].array  # tracers of the same weights share one probe
-            probe = self._probes[j] = update_probes.setdefault(id(data), UpdateProbe(self._params[j]))
-            probe.users += 1
 
     def __enter__(self):
         return self.attach()
@@ -227,7 +240,7 @@ class GradientTracer:
             return None  # evaluation: neither a step nor the end of one
         self._close_prev()  # normally closed at the end of the last pass already
         self._retire_step()
-        if self._n_backward % self.every == 0:
+        if self._n_backward % (self.every * self._stride) == 0:
             self._step = _Step(self._n_backward, len(self._layers), len(self._params))
         return None
 
@@ -255,12 +268,9 @@ class GradientTracer:
             for j in layer.params:
                 if step.weight[j] is None:  # a layer called twice in a pass: first call wins
                     p = self._params[j]
-                    probe = self._probes[j]
-                    if probe is not None and probe.array is not p.array:  # the array was replaced
-                        self._set_probe(j)
-                        probe = None
-                    # the optimizer's last update was the only change since it took the norm
-                    known = probe.w_sq if probe is not None and p._version == probe.version + 1 else None
+                    m = self._measured[j]
+                    # the optimizer's last step was the only change since the hook took the norm
+                    known = m[3] if m is not None and p._version == m[1] else None
                     step.weight[j] = norm_stats(p.array, known)
                     step.version[j] = p._version
                     if not self._reported[j]:
@@ -270,7 +280,7 @@ class GradientTracer:
             if self.activations and step.act[i] is None:
                 if layer.kind is None:  # not known from the module type: ask the op, once
                     fn = out.grad_fn
-                    layer.kind = _ACTIVATION_OPS.get(fn.name, "") if fn is not None else ""
+                    layer.kind = _kind_of(fn, _ACTIVATION_OPS) or ""
                 step.act[i] = activation_stats(out.array, layer.kind or None)
                 step.act_size[i] = out.array.size
             if out.requires_grad:
@@ -279,33 +289,65 @@ class GradientTracer:
 
         return hook
 
-    def _snapshot(self, j):
-        """Copy parameter j into its reused buffer (no allocation per step)."""
-        data, buf = self._params[j].array, self._snap_bufs[j]
+    def _snapshot(self, j, bufs=None):
+        """Copy parameter j into its reused buffer in `bufs` (forward snapshots by default)."""
+        bufs = self._snap_bufs if bufs is None else bufs
+        data, buf = self._params[j].array, bufs[j]
         if type(buf) is np.ndarray and type(data) is np.ndarray and buf.shape == data.shape \
                 and buf.dtype == data.dtype:
             np.copyto(buf, data)  # the CPU fast path
         elif buf is None or buf.shape != data.shape or buf.dtype != data.dtype or type(buf) is not type(data) \
                 or backend.device_of(buf) != backend.device_of(data):
-            buf = self._snap_bufs[j] = data.copy()
+            buf = bufs[j] = data.copy()
         else:
             backend.array_module(data).copyto(buf, data)
         return buf
 
+    def _before_optimizer_step(self, optimizer, args, kwargs):
+        """Global optimizer pre-hook: snapshot the traced parameters `optimizer` will update,
+        while a recorded step waits for its update (others cost this one test)."""
+        if self._step is None and self._prev is None:
+            return None
+        index = self._index
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                j = index.get(id(p))
+                if j is not None and p.grad is not None:
+                    self._snapshot(j, self._step_bufs)
+                    self._before[j] = p._version
+        return None
+
+    def _after_optimizer_step(self, optimizer, args, kwargs):
+        """Global optimizer post-hook: ||w_after - w_before||^2 and ||w_after||^2 of what the
+        pre-hook snapshotted (the snapshot buffer is reused in place)."""
+        if not self._before:
+            return None
+        before, self._before = self._before, {}
+        for j, version in before.items():
+            p = self._params[j]
+            if p._version == version:  # not changed by this step
+                self._measured[j] = (version, version, 0.0, None)
+                continue
+            w = p.array
+            snap = self._step_bufs[j]
+            sq = squared_norm(backend.array_module(w).subtract(w, snap, out=snap))
+            self._measured[j] = (version, p._version, sq, norm_stats(w)[0])
+        return None
+
     def _update_of(self, step, j, in_place):
         """||w_now - w||^2 of parameter j since `step`'s forward pass (None: not in that pass).
 
-        The optimizer's report when its update was the only change (the version moved by
-        exactly its one bump, from the version seen at the forward pass), else the
-        snapshot's difference; without a snapshot, 0 if nothing changed, else NaN.
+        The hooks' measurement when the optimizer's step was the only change since the
+        forward pass (versions match), else the snapshot's difference; without a
+        snapshot, 0 if nothing changed, else NaN.
         """
         seen = step.version[j]
         if seen is None:
             return None
-        now, probe, snap = self._params[j]._version, self._probes[j], step.snap[j]
-        if probe is not None and probe.version == seen and now == seen + 1:
+        now, m, snap = self._params[j]._version, self._measured[j], step.snap[j]
+        if m is not None and m[0] == seen and m[1] == now:
             self._reported[j] = True
-            return probe.sq
+            return m[2]
         if now != seen:
             self._reported[j] = False  # changed some other way: snapshot it from now on
         if snap is not None:
@@ -397,20 +439,38 @@ class GradientTracer:
     def _append(self, computed):
         index, rows, prow = computed
         self._steps.append(index)
-        for m in METRICS:
-            self._rows[m].append(rows[m])
-        for m in PARAM_METRICS:
-            self._prows[m].append(prow[m])
+        self._rows.append(np.concatenate([rows[m] for m in METRICS] + [prow[m] for m in PARAM_METRICS]))
+        if self.max_steps is not None and len(self._rows) > self.max_steps:
+            self._decimate()
+
+    def _decimate(self):
+        """Keep the rows of every second recorded step (the whole run, half the resolution)."""
+        self._stride *= 2
+        period = self.every * self._stride
+        keep = [i for i, s in enumerate(self._steps) if s % period == 0]
+        if len(keep) > self.max_steps:  # uneven indices (passes without backward): thin by position
+            keep = keep[::2]
+        self._steps = [self._steps[i] for i in keep]
+        self._rows = [self._rows[i] for i in keep]
+
+    def clear(self):
+        """Forget the recorded history (an open step too); the tracer stays attached."""
+        self._steps, self._rows = [], []
+        self._tail = self._step = self._prev = None
+        self._stride = 1
+        self._before.clear()
+        return self
 
     # ------------------------------------------------------------------ results
-    def _table(self, store, metric, width, allowed):
+    def _table(self, column, metric, allowed):
         if metric not in allowed:
             raise ValueError(f"history: unknown metric {metric!r}; choose from {', '.join(allowed)}")
         self._sync()
-        rows = list(store[metric])
+        cols = self._columns[column]
+        rows = [row[cols] for row in self._rows]
         if self._tail is not None:
-            rows.append((self._tail[1] if store is self._rows else self._tail[2])[metric])
-        return np.array(rows, dtype=np.float64).reshape(len(rows), width)
+            rows.append((self._tail[1] if column == metric else self._tail[2])[metric])
+        return np.array(rows, dtype=np.float64).reshape(len(rows), cols.stop - cols.start)
 
     def history(self, metric, layer=None):
         """A (recorded steps x layers) float64 array of `metric` (see the class doc).
@@ -419,11 +479,11 @@ class GradientTracer:
         (the first recurrent layer by default; see `minigrad.trace.recurrent`)."""
         if metric in TIME_METRICS:
             return self._time.history(layer)
-        return self._table(self._rows, metric, len(self._layers), METRICS)
+        return self._table(metric, metric, METRICS)
 
     def param_history(self, metric):
         """A (recorded steps x parameters) array of grad_norm, weight_norm or update_ratio."""
-        return self._table(self._prows, metric, len(self._params), PARAM_METRICS)
+        return self._table("param:" + metric, metric, PARAM_METRICS)
 
     @property
     def steps(self):

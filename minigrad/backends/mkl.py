@@ -1,22 +1,22 @@
-"""Dense CPU linear algebra through Intel MKL, when the ``mkl`` wheel is installed.
+"""``mg.backends.mkl``: dense CPU linear algebra through Intel MKL, when the ``mkl`` wheel
+is installed (PyTorch's name, ``torch.backends.mkl``).
 
 NumPy's wheels carry OpenBLAS. On Intel CPUs, Intel's MKL (the BLAS inside PyTorch's
-CPU build) multiplies the matrices of small networks 1.3-1.6x faster. Training time is
-mostly matrix products, so this difference alone makes a NumPy framework slower than
-PyTorch. When MKL is installed (``pip install "minigrad[mkl]"``; the ``all`` and ``dev``
-extras include it on x86-64), this module calls it through ``ctypes``:
+CPU build) multiplies the matrices of small networks 1.05-1.6x faster (it depends on the
+shape). The opt-in ``mkl`` extra (``pip install "minigrad[mkl]"``) installs it, and
+this module calls it through ``ctypes``:
 
 - `matmul`: float32/float64 products of 2-D operands in any BLAS-compatible layout
   (transposed views included), and of a stack of rows (``(..., k) @ (k, n)``);
 - vector routines (`axpby`, `copy`, `scale`, `square`, `sqrt`, `linear_frac`): one
   multi-threaded pass each over large contiguous arrays, where NumPy takes one
-  single-threaded pass per operation. Optimizer updates are built from them (`takes`
-  says when they apply).
+  single-threaded pass per operation. The ``fused`` paths of SGD and Adam are built
+  from them (`takes` says which arrays they accept).
 
 Anything else, and everything where MKL is missing, goes to NumPy, with the same
 results up to rounding (a different summation order inside the products). MKL is
 loaded on first use, not at ``import minigrad``. Set ``MINIGRAD_BLAS=numpy`` to turn it
-off, or use `numpy_only()` for a block of code.
+off, or use ``with flags(enabled=False):`` for a block of code.
 """
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def _mkl():
     return _lib
 
 
-def available() -> bool:
+def is_available() -> bool:
     """Whether CPU matrix products go through MKL (installed, loadable and enabled)."""
     return _mkl() is not None
 
@@ -113,11 +113,12 @@ def name() -> str:
 
 
 @contextlib.contextmanager
-def numpy_only():
-    """Within the block, every product and axpby runs through NumPy (tests, comparisons)."""
+def flags(enabled=False):
+    """Within the block MKL is used (if installed) or not: ``with flags(enabled=False):``
+    runs every product and optimizer update through NumPy (tests, comparisons)."""
     global _enabled
     before = _enabled
-    _enabled = False
+    _enabled = bool(enabled) and os.environ.get("MINIGRAD_BLAS", "").lower() != "numpy"
     try:
         yield
     finally:

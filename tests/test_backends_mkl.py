@@ -1,4 +1,4 @@
-"""minigrad.blas: CPU products and vector routines through MKL agree with NumPy; fallbacks are clean.
+"""mg.backends.mkl: CPU products and vector routines through MKL agree with NumPy; fallbacks are clean.
 
 The MKL cases skip where the ``mkl`` wheel is not installed (or MINIGRAD_BLAS=numpy);
 the fallback cases run everywhere. Everything here is host-side (NumPy arrays).
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import blas
+from minigrad.backends import mkl as blas
 
-needs_mkl = pytest.mark.skipif(not blas.available(), reason="the mkl wheel is not installed (or MINIGRAD_BLAS=numpy)")
+needs_mkl = pytest.mark.skipif(not blas.is_available(), reason="the mkl wheel is not installed (or MINIGRAD_BLAS=numpy)")
 
 
 def _rand(shape, dtype, seed=0):
@@ -40,7 +40,7 @@ def test_mkl_matmul_matches_numpy_in_every_layout(dtype, layout_a, layout_b):
     a = _layouts(37, 23, dtype, 1)[layout_a]
     b = _layouts(23, 11, dtype, 2)[layout_b]
     out = blas.matmul(a, b)
-    with blas.numpy_only():
+    with blas.flags(enabled=False):
         expected = blas.matmul(a, b)
     tol = 1e-5 if dtype == np.float32 else 1e-13
     assert out.dtype == dtype and out.shape == (37, 11) and out.flags.c_contiguous
@@ -100,7 +100,7 @@ def test_vector_routines_match_numpy(dtype):
 def test_takes_only_large_contiguous_float_arrays_of_one_shape_and_dtype():
     n = blas.VECTOR_MIN_SIZE
     big = _rand(n, np.float32)
-    assert blas.takes(big, _rand(n, np.float32)) == blas.available()
+    assert blas.takes(big, _rand(n, np.float32)) == blas.is_available()
     assert not blas.takes(_rand(10, np.float32), _rand(10, np.float32))           # small: NumPy is faster
     assert not blas.takes(_rand(n, np.float64), big)                             # dtypes differ
     assert not blas.takes(_rand(2 * n, np.float32)[::2], big)                    # not contiguous
@@ -109,21 +109,21 @@ def test_takes_only_large_contiguous_float_arrays_of_one_shape_and_dtype():
     frozen = _rand(n, np.float32)
     frozen.flags.writeable = False
     assert not blas.takes(big, frozen)                                          # output read-only
-    with blas.numpy_only():
+    with blas.flags(enabled=False):
         assert not blas.takes(big, _rand(n, np.float32))
 
 
-def test_numpy_only_turns_mkl_off_inside_the_block_and_back_on_after():
-    was = blas.available()
-    with blas.numpy_only():
-        assert not blas.available()
+def test_flags_turn_mkl_off_inside_the_block_and_back_on_after():
+    was = blas.is_available()
+    with blas.flags(enabled=False):
+        assert not blas.is_available()
         assert blas.name().startswith("NumPy")
-    assert blas.available() == was
+    assert blas.is_available() == was
     assert blas.name().startswith("Intel MKL" if was else "NumPy")
 
 
 def test_training_the_same_model_with_and_without_mkl_agrees(device):
-    """Linear layers and SGD-momentum (the two users of blas) give the same run either way."""
+    """Linear layers and SGD-momentum (the two users of MKL) give the same run either way."""
     def run():
         mg.manual_seed(0)
         model = mg.nn.Sequential(mg.nn.Linear(12, 16), mg.nn.ReLU(), mg.nn.Linear(16, 3)).to(device).double()
@@ -137,7 +137,7 @@ def test_training_the_same_model_with_and_without_mkl_agrees(device):
         return [p.detach().numpy() for p in model.parameters()]
 
     fast = run()
-    with blas.numpy_only():
+    with blas.flags(enabled=False):
         plain = run()
     for a, b in zip(fast, plain):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
@@ -161,73 +161,64 @@ VECTOR_CASES = [
 ]
 
 
-@pytest.mark.parametrize("traced", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,kwargs", VECTOR_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(VECTOR_CASES)])
-def test_optimizers_on_a_parameter_large_enough_for_mkl_agree_with_numpy(device, name, kwargs, dtype, traced):
-    """Above VECTOR_MIN_SIZE the updates take MKL's vector routines (whole arrays, or chunk by
-    chunk when an UpdateProbe measures them): the trajectory and the measured update match
-    the ufunc path, to rounding."""
-    from minigrad.optim.optimizer import UpdateProbe, update_probes
-
+def test_optimizers_on_a_parameter_large_enough_for_mkl_agree_with_numpy(device, name, kwargs, dtype):
+    """Above VECTOR_MIN_SIZE the updates may take MKL's vector routines: the trajectory
+    matches the ufunc path, to rounding."""
     n = blas.VECTOR_MIN_SIZE + 1000  # a full chunk and a ragged one
 
     def run():
         p = mg.tensor(_rand(n, dtype), device=device, requires_grad=True)
         opt = getattr(mg.optim, name)([p], **kwargs)
-        probe = UpdateProbe(p) if traced else None
-        if traced:
-            update_probes[id(p.array)] = probe
-        try:
-            for k in range(4):
-                p.grad = mg.tensor(_rand(n, dtype, seed=10 + k), device=device)
-                opt.step()
-        finally:
-            update_probes.clear()
-        return p.detach().numpy(), (float(probe.sq) if traced else None)
+        for k in range(4):
+            p.grad = mg.tensor(_rand(n, dtype, seed=10 + k), device=device)
+            opt.step()
+        return p.detach().numpy()
 
-    fast, fast_sq = run()
-    with blas.numpy_only():
-        plain, plain_sq = run()
+    fast = run()
+    with blas.flags(enabled=False):
+        plain = run()
     rtol = 1e-12 if dtype == np.float64 else 2e-5
     np.testing.assert_allclose(fast, plain, rtol=rtol, atol=rtol)
-    if traced:
-        np.testing.assert_allclose(fast_sq, plain_sq, rtol=100 * rtol)
 
 
-def test_whole_arrays_for_rules_threaded_on_mkl_chunks_otherwise():
-    """SGD and Adam run over whole arrays when MKL takes them (its threads split each pass);
-    rules with NumPy passes, small parameters, and everything without MKL go by chunks."""
-    big = mg.zeros(blas.VECTOR_MIN_SIZE, requires_grad=True)
-    small = mg.zeros(10, requires_grad=True)
-    for cls, threaded in ((mg.optim.SGD, True), (mg.optim.Adam, True), (mg.optim.AdamW, True),
-                          (mg.optim.Adamax, False), (mg.optim.Rprop, False)):
-        opt = cls([big, small], lr=0.1)
-        assert opt._chunks(big) == (not (threaded and blas.available())), cls.__name__
-        assert opt._chunks(small)
-        with blas.numpy_only():
-            assert opt._chunks(big)
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_fused_false_gives_the_numpy_trajectory_whatever_is_installed(name):
+    """fused=False always takes the ufunc path (torch's rounding), as with MKL switched off."""
+    n = blas.VECTOR_MIN_SIZE + 1000
+
+    def run(**fused):
+        p = mg.tensor(_rand(n, np.float32), requires_grad=True)
+        opt = getattr(mg.optim, name)([p], lr=0.05, **fused)
+        for k in range(3):
+            p.grad = mg.tensor(_rand(n, np.float32, seed=10 + k))
+            opt.step()
+        return p.detach().numpy()
+
+    unfused = run(fused=False)
+    with blas.flags(enabled=False):
+        plain = run()
+    np.testing.assert_array_equal(unfused, plain)
 
 
-@needs_mkl
-@pytest.mark.parametrize("name,kwargs,expect_mkl", [("Adam", {}, True), ("SGD", {"momentum": 0.9}, True),
-                                                    ("RMSprop", {"momentum": 0.9}, False), ("NAdam", {}, False)])
-def test_chunked_updates_stay_in_numpy_and_whole_array_ones_use_mkl(monkeypatch, name, kwargs, expect_mkl):
-    """Waking MKL's threads for each cache-sized chunk is slower than NumPy in cache."""
-    calls = []
-    real_axpby = blas.axpby
-    monkeypatch.setattr(blas, "axpby", lambda *args: calls.append(1) or real_axpby(*args))
-    p = mg.tensor(_rand(3 * blas.VECTOR_MIN_SIZE, np.float32), requires_grad=True)
-    p.grad = mg.tensor(_rand(3 * blas.VECTOR_MIN_SIZE, np.float32, seed=1))
-    opt = getattr(mg.optim, name)([p], lr=0.01, **kwargs)
-    opt.step()
-    opt.step()
-    assert bool(calls) == expect_mkl
+def test_fused_true_without_mkl_is_a_clear_error():
+    p = mg.zeros(3, requires_grad=True)
+    with blas.flags(enabled=False):
+        with pytest.raises(RuntimeError, match="fused=True needs Intel MKL"):
+            mg.optim.Adam([p], fused=True)
+
+
+def test_backend_probes_answer_without_raising():
+    assert isinstance(mg.backends.mkl.is_available(), bool)
+    assert mg.backends.cuda.is_available() == mg.cuda.is_available()
+    assert mg.backends.mps.is_available() is False
 
 
 def test_mkl_is_not_loaded_by_importing_minigrad():
     import subprocess
     import sys
 
-    code = "import minigrad, minigrad.blas as b; assert b._lib is None and not b._searched; print('lazy')"
+    code = ("import minigrad, minigrad.backends.mkl as b; assert b._lib is None and not b._searched; "
+            "print('lazy')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "lazy"
