@@ -272,6 +272,10 @@ def raise_deferred():
 def item(array):
     """A one-element array's value as a Python number (raises pending deferred checks)."""
     if _deferred:
+        if array.dtype.kind == "f" and array.dtype.itemsize <= 8 and type(array) is not np.ndarray:
+            # one transfer: the value travels with the pending check flags (float64 holds it exactly)
+            value = _get_with_deferred_checks(array.reshape(1).astype(float64))[0]
+            return array.dtype.type(value).item()
         raise_deferred()
     return array.item()
 
