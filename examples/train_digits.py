@@ -109,7 +109,7 @@ def train_minigrad(args, split, device):
     model = _common.mlp((64,) + HIDDEN + (10,), batchnorm=True, dropout=args.dropout).to(device)
     if args.compare_torch and device == "cpu":
         loss = initial_loss(model, train_loader, nn.CrossEntropyLoss(),
-                            [mg.backend.default_generator("cpu"), train_loader.generator], mg.no_grad)
+                            [mg.generator.default_generator("cpu"), train_loader.generator], mg.no_grad)
         print(f"minigrad: initial loss {loss:.6f} (untrained model, first shuffled batch, dropout on)")
     opt = optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = make_scheduler(optim.lr_scheduler, args.scheduler, opt, args.epochs, len(train_loader), args.lr)

@@ -6,7 +6,8 @@ random seeding and, lazily, the ``nn``, ``optim``, ``data``, ``trace``, ``viz`` 
 """
 from . import autograd, backend, backends, cuda
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import Generator, manual_seed, set_default_dtype
+from .backend import set_default_dtype
+from .generator import Generator, manual_seed
 from .devices import device, get_default_device, set_default_device
 from .dtypes import (  # noqa: A004  mg.float, mg.int, mg.bool shadow builtins on purpose, as torch
     bool, bool_, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32, float64,

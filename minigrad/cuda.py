@@ -1,5 +1,6 @@
 """``mg.cuda``: whether a GPU is usable (False, never an exception, when it is not)."""
 from . import backend
+from .generator import default_generator
 
 
 def is_available() -> bool:
@@ -15,7 +16,7 @@ def device_count() -> int:
 def manual_seed(seed: int) -> None:
     """Seed the default generator of every GPU."""
     for i in range(device_count()):
-        backend.default_generator(f"cuda:{i}").manual_seed(seed)
+        default_generator(f"cuda:{i}").manual_seed(seed)
 
 
 def synchronize() -> None:

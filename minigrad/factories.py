@@ -6,6 +6,7 @@ dtype; random ones draw from a `Generator` (the device's default one unless give
 from __future__ import annotations
 
 from . import backend
+from .generator import default_generator
 from .tensor import Tensor
 
 
@@ -127,7 +128,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def _generator(generator, device):
     device = backend.canonical_device(device if device is not None else (generator.device if generator else None))
-    gen = generator or backend.default_generator(device)
+    gen = generator or default_generator(device)
     if gen.device != device:
         raise RuntimeError(f"generator on {gen.device} cannot make a tensor on {device}")
     return gen, device

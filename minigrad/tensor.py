@@ -21,6 +21,7 @@ from __future__ import annotations
 import weakref
 
 from . import backend, grad_mode, printing
+from .generator import default_generator
 from .dtypes import BY_NUM as _DTYPE_BY_NUM, wrap as _wrap_dtype
 from .size import Size
 
@@ -354,7 +355,7 @@ class Tensor:
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill with samples from U(a, b) drawn from `generator` (or the default one)."""
         self._inplace("uniform_")
-        gen = generator or backend.default_generator(self.device)
+        gen = generator or default_generator(self.device)
         view = backend.memory_order(self.array)  # torch fills in memory order
         view[...] = gen.uniform(view.shape, self.dtype, a, b)
         return self
@@ -362,7 +363,7 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         """Fill with samples from N(mean, std^2) drawn from `generator` (or the default)."""
         self._inplace("normal_")
-        gen = generator or backend.default_generator(self.device)
+        gen = generator or default_generator(self.device)
         view = backend.memory_order(self.array)
         view[...] = gen.normal(view.shape, self.dtype, mean, std, self.array.flags.c_contiguous)
         return self
@@ -371,7 +372,7 @@ class Tensor:
         """Fill with integers uniform in [from_, to) (``random_(to)``: [0, to); no bounds:
         [0, dtype max], or [0, 2^mantissa] for floats), as torch."""
         self._inplace("random_")
-        gen = generator or backend.default_generator(self.device)
+        gen = generator or default_generator(self.device)
         view = backend.memory_order(self.array)
         if to is None and from_ == 0:
             view[...] = gen.random_bits(view.shape, self.dtype)
@@ -387,7 +388,7 @@ class Tensor:
         self._inplace("exponential_")
         if not lambd > 0:
             raise RuntimeError(f"exponential_: expects lambda > 0.0, got {lambd}")
-        gen = generator or backend.default_generator(self.device)
+        gen = generator or default_generator(self.device)
         view = backend.memory_order(self.array)
         view[...] = gen.exponential(view.shape, self.dtype, lambd)
         return self
@@ -395,7 +396,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 0/1 samples, 1 with probability `p` (a float, or a tensor broadcast to self)."""
         self._inplace("bernoulli_")
-        gen = generator or backend.default_generator(self.device)
+        gen = generator or default_generator(self.device)
         view = backend.memory_order(self.array)
         if isinstance(p, Tensor):
             probs = backend.memory_order(self.xp.broadcast_to(p.array, self.shape), like=self.array)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import backend
+from minigrad import backend, generator
 
 
 # ---------------------------------------------------------------------------- devices
@@ -157,8 +157,8 @@ def test_get_state_and_set_state_replay_the_stream():
 
 
 def test_manual_seed_reseeds_every_default_generator():
-    gen = backend.default_generator("cpu")
-    assert backend.default_generator() is gen
+    gen = generator.default_generator("cpu")
+    assert generator.default_generator() is gen
     returned = mg.manual_seed(9)
     assert returned is gen
     first = gen.uniform((3,), backend.float64)

@@ -24,7 +24,7 @@ def test_default_layer_inits_equal_torch(torch):
     theirs = torch.nn.Sequential(torch.nn.Linear(64, 33), torch.nn.Tanh(), torch.nn.Linear(33, 10), torch.nn.LayerNorm(10))
     for (name, a), (_, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
         np.testing.assert_array_equal(np.asarray(a), b.numpy(), err_msg=name)
-    np.testing.assert_array_equal(mg.backend.default_generator().get_state(), torch.default_generator.get_state().numpy())
+    np.testing.assert_array_equal(mg.generator.default_generator().get_state(), torch.default_generator.get_state().numpy())
 
 
 @pytest.mark.parametrize("name", INITS)

@@ -379,3 +379,49 @@ def test_unary_ops_on_a_0d_tensor_match_torch(name, torch, device):
     ty.backward()
     assert y.shape == () and y.item() == pytest.approx(ty.item(), rel=1e-15)
     assert x.grad.item() == pytest.approx(t.grad.item(), rel=1e-15)
+
+
+# ---------------------------------------------------------------------------- sampling & co
+def test_makemore_sampling_loop_draws_torchs_names(torch):
+    """makemore part 1: sample characters with multinomial from a seeded generator."""
+    counts = np.arange(1, 27 * 27 + 1, dtype=np.float64).reshape(27, 27) % 13 + 1
+    names = []
+    for lib in (mg, torch):
+        P = lib.tensor(counts, dtype=lib.float32)
+        P = P / P.sum(1, keepdim=True)
+        g = lib.Generator().manual_seed(2147483647)
+        out = []
+        for _ in range(5):
+            ix, word = 0, []
+            while True:
+                ix = lib.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()
+                if ix == 0 or len(word) > 20:
+                    break
+                word.append(ix)
+            out.append(word)
+        names.append(out)
+    assert names[0] == names[1]
+
+
+def test_one_hot_targets_feed_a_loss_like_torch(torch, device):
+    ys = [2, 0, 1, 2]
+    out = []
+    for lib, fn in _both(torch):
+        dev = device if lib is mg else "cpu"
+        y = lib.tensor(ys, device=dev)
+        onehot = fn.one_hot(y, num_classes=3).float()
+        logits = lib.tensor([[0.1, 0.2, 0.7], [1.0, 0.0, 0.0], [0.3, 0.3, 0.4], [0.0, 0.0, 2.0]], device=dev)
+        out.append((to_np(onehot), fn.cross_entropy(logits, onehot).item()))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    assert out[0][1] == pytest.approx(out[1][1], rel=1e-6)
+
+
+def test_activation_histogram_like_makemore_part_3(torch):
+    """`hy, hx = torch.histogram(t, density=True)` to plot a layer's activations."""
+    values = np.linspace(-1, 1, 101, dtype=np.float32) ** 3
+    results = []
+    for lib in (mg, torch):
+        hy, hx = lib.histogram(lib.tensor(values), bins=10, density=True)
+        results.append((to_np(hy), to_np(hx), to_np(lib.histc(lib.tensor(values), bins=5, min=-1, max=1))))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)  # edges: float32 rounding

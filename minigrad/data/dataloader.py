@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..generator import default_generator
 from .collate import batch_to_device, default_convert
 from .dataset import fetch_batch
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, check_generator, int64
@@ -93,7 +94,7 @@ class DataLoader:
 
     def __iter__(self):
         # torch's iterator draws a base seed for its workers first (it advances the stream)
-        (self.generator or backend.default_generator("cpu")).random_bits((), int64)
+        (self.generator or default_generator("cpu")).random_bits((), int64)
         if self.device is None:
             return self._batches()
         device = self.device

@@ -16,6 +16,7 @@ from itertools import accumulate
 import numpy as np
 
 from .. import backend
+from ..generator import Generator, default_generator
 from ..tensor import Tensor
 from .collate import concat_batches, default_collate, index_batch
 
@@ -189,8 +190,8 @@ def random_split(dataset, lengths, generator=None):
     lengths = [int(x) for x in lengths]
     if sum(lengths) != n:
         raise ValueError(f"random_split: lengths {lengths} add up to {sum(lengths)}, but the dataset has {n} samples")
-    gen = backend.default_generator("cpu") if generator is None else generator
-    if not isinstance(gen, backend.Generator):
+    gen = default_generator("cpu") if generator is None else generator
+    if not isinstance(gen, Generator):
         raise TypeError(f"random_split: generator must be a minigrad Generator, got {type(generator).__name__}")
     perm = backend.to_host(gen.permutation(n))
     return [Subset(dataset, perm[end - length:end]) for end, length in zip(accumulate(lengths), lengths)]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
+from ..generator import Generator, default_generator
 
 _DIGITS = Path(__file__).with_name("digits.npz")
 
@@ -36,12 +37,12 @@ class Bunch(dict):
 def check_random_state(random_state):
     """A NumPy Generator from None, an int, a NumPy Generator/RandomState or a mg.Generator."""
     if random_state is None:
-        return np.random.default_rng(int(backend.default_generator("cpu").integers(0, 2**63 - 1, ())))
+        return np.random.default_rng(int(default_generator("cpu").integers(0, 2**63 - 1, ())))
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):  # legacy stream: draw a seed from it
         return np.random.default_rng(int(random_state.randint(0, 2**63 - 1, dtype=np.int64)))
-    if isinstance(random_state, backend.Generator):
+    if isinstance(random_state, Generator):
         if random_state.device != "cpu":
             raise ValueError(f"random_state: a CPU Generator is needed, got one on {random_state.device}")
         return random_state.rng

@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..generator import Generator, default_generator
 from .collate import host_array
 
 int64 = backend.int64
@@ -25,7 +26,7 @@ int64 = backend.int64
 def check_generator(generator, who):
     if generator is None:
         return None
-    if not isinstance(generator, backend.Generator):
+    if not isinstance(generator, Generator):
         raise TypeError(f"{who}: generator must be a minigrad Generator, got {type(generator).__name__}")
     if generator.device != "cpu":
         raise ValueError(f"{who}: generator must be a CPU Generator (indices live on the host), got {generator.device}")
@@ -37,15 +38,15 @@ def epoch_generator(generator):
     fresh one seeded with ``torch.empty((), dtype=torch.int64).random_()`` of the default."""
     if generator is not None:
         return generator
-    seed = backend.default_generator("cpu").random_bits((), int64)
-    return backend.Generator().manual_seed(int(seed))
+    seed = default_generator("cpu").random_bits((), int64)
+    return Generator().manual_seed(int(seed))
 
 
 def epoch_rng(generator):
     """The NumPy random stream for one epoch (see the module docstring)."""
     if generator is not None:
         return generator.rng
-    seed = backend.default_generator("cpu").integers(0, 2**63 - 1, ())
+    seed = default_generator("cpu").integers(0, 2**63 - 1, ())
     return np.random.default_rng(int(seed))
 
 
@@ -135,7 +136,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = check_generator(generator, "SubsetRandomSampler")
 
     def index_array(self):
-        gen = self.generator or backend.default_generator("cpu")  # torch: randperm on the default
+        gen = self.generator or default_generator("cpu")  # torch: randperm on the default
         return self._index[gen.permutation(len(self._index))]
 
     def __len__(self):
@@ -167,7 +168,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = check_generator(generator, who)
 
     def index_array(self):
-        gen = self.generator or backend.default_generator("cpu")  # torch.multinomial on float64 weights
+        gen = self.generator or default_generator("cpu")  # torch.multinomial on float64 weights
         return gen.multinomial(self.weights, self.num_samples, self.replacement)
 
     def __len__(self):

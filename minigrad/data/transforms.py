@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..generator import Generator, default_generator
 from ..tensor import Tensor
 from .collate import host_array, index_batch
 from .dataset import Dataset, fetch_batch
@@ -28,8 +29,8 @@ def _floating(array):
 
 
 def _generator_for(generator, device):
-    gen = backend.default_generator(device) if generator is None else generator
-    if not isinstance(gen, backend.Generator):
+    gen = default_generator(device) if generator is None else generator
+    if not isinstance(gen, Generator):
         raise TypeError(f"generator must be a minigrad Generator, got {type(generator).__name__}")
     return gen
 

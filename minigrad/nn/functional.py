@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from .. import backend, ops
+from ..generator import default_generator
 from ..ops import linear, log_softmax as _log_softmax, relu as _relu, sigmoid, softmax as _softmax, tanh  # noqa: F401
 from ..ops.embedding import EmbeddingLookup
 from ..tensor import Tensor
@@ -159,7 +160,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    gen = generator or backend.default_generator(input.device)
+    gen = generator or default_generator(input.device)
     if gen.device != input.device:
         raise RuntimeError(f"dropout: generator is on {gen.device} but input is on {input.device}")
     return DropoutMask.apply(input, p=float(p), generator=gen)

@@ -12,6 +12,7 @@ import math
 import warnings
 
 from .. import backend
+from ..generator import default_generator
 from ..autograd import no_grad
 from ..tensor import Tensor
 
@@ -183,7 +184,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     num_zeros = int(math.ceil(sparsity * rows))
     with no_grad():
         normal_(tensor, 0.0, std, generator)
-        gen = backend.default_generator(tensor.device)
+        gen = default_generator(tensor.device)
         for col in range(cols):  # one randperm per column: torch's draw order
             tensor.array[gen.permutation(rows)[:num_zeros], col] = 0
     return tensor
