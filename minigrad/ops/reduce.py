@@ -36,6 +36,11 @@ def normalize_dims(dim, ndim, op):
     return tuple(sorted(out)) if ndim else None
 
 
+def _all_if_empty(dim):
+    """torch's rule for sum/mean/amax/var/...: ``dim=[]`` or ``()`` reduces every dimension."""
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
 def _expand_back(g, shape, axes, keepdim, xp):
     """Broadcast a reduced gradient back to the input's shape."""
     if axes is not None and not keepdim:
@@ -127,13 +132,25 @@ class Var(Op):
     saves_inputs = (0,)
 
     def forward(self, x, axes, correction, keepdim):
+        unit, scale = self._scaled(x, axes, correction, keepdim)
+        with backend.ignore_float_errors(backend.array_module(x)):
+            return unit * scale * scale  # not scale * scale: that alone may overflow
+
+    def _scaled(self, x, axes, correction, keepdim):
+        """(var of (x - mean) / scale, scale): a power-of-two scale keeps the squares from
+        overflowing float32 above ~1.8e19 and is exact, so ordinary inputs give numpy's bits."""
         xp = backend.array_module(x)
-        mean = x.mean(axis=axes, keepdims=True)
-        n = x.size // builtins.max(mean.size, 1)
-        self.saved = (x, mean)
-        self.meta = (axes, keepdim, n - correction)
         with backend.ignore_float_errors(xp):
-            return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
+            mean = x.mean(axis=axes, keepdims=True)
+            n = x.size // builtins.max(mean.size, 1)
+            self.saved = (x, mean)
+            self.meta = (axes, keepdim, n - correction)
+            d = x - mean
+            big = xp.abs(d).max(axis=axes, keepdims=True) if d.size else xp.ones_like(mean)
+            scale = xp.ldexp(xp.ones_like(big), xp.frexp(big)[1])  # 1 for 0, inf and NaN
+            q = d / scale
+            unit = (q * q).sum(axis=axes, keepdims=keepdim) / builtins.max(n - correction, 0)
+        return unit, (scale if keepdim else scale.reshape(unit.shape))
 
     def backward(self, g):
         x, mean = self.saved[:2]
@@ -151,7 +168,9 @@ class Std(Var):
 
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
-        out = backend.as_array(xp.sqrt(super().forward(x, axes, correction, keepdim)))
+        unit, scale = self._scaled(x, axes, correction, keepdim)
+        with backend.ignore_float_errors(xp):
+            out = backend.as_array(xp.sqrt(unit) * scale)
         self.saved += (out,)
         return out
 
@@ -227,7 +246,7 @@ class LogSoftmax(Op):
 # ---------------------------------------------------------------------------- front ends
 def sum(x, dim=None, keepdim=False, dtype=None):
     """Sum over `dim` (all dims by default). Bools and integers sum to int64, as torch."""
-    axes = normalize_dims(dim, x.ndim, "sum")
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, "sum")
     if dtype is not None:
         x = x.type(dtype)
     elif x.array.dtype.kind in "bui" and x.array.dtype != backend.int64:
@@ -237,7 +256,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
 
 def mean(x, dim=None, keepdim=False, dtype=None):
     """Arithmetic mean over `dim` (all dims by default)."""
-    axes = normalize_dims(dim, x.ndim, "mean")
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, "mean")
     if dtype is not None:
         x = x.type(dtype)
     elif x.array.dtype.kind != "f":
@@ -281,12 +300,12 @@ def min(x, dim=None, keepdim=False):
 
 def amax(x, dim=None, keepdim=False):
     """Max over one or several dims (values only; ties share the gradient)."""
-    return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amax"), keepdim=keepdim, largest=True)
+    return MaxReduce.apply(x, axes=normalize_dims(_all_if_empty(dim), x.ndim, "amax"), keepdim=keepdim, largest=True)
 
 
 def amin(x, dim=None, keepdim=False):
     """Min over one or several dims (values only; ties share the gradient)."""
-    return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amin"), keepdim=keepdim, largest=False)
+    return MaxReduce.apply(x, axes=normalize_dims(_all_if_empty(dim), x.ndim, "amin"), keepdim=keepdim, largest=False)
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -302,13 +321,13 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
 def _spread(cls, op, x, dim, unbiased, keepdim, correction):
     if correction is None:
         correction = 1 if unbiased is None else int(bool(unbiased))
-    axes = normalize_dims(dim, x.ndim, op)
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, op)
     return cls.apply(_float_input(x), axes=axes, correction=correction, keepdim=keepdim)
 
 
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) along `dim`, stable for huge inputs (the max is factored out)."""
-    axes = normalize_dims(dim, x.ndim, "logsumexp")
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, "logsumexp")
     return LogSumExp.apply(_float_input(x), axes=axes, keepdim=keepdim)
 
 
@@ -338,12 +357,17 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, largest):
+    op = "argmax" if largest else "argmin"
+    if dim is None and x.array.size == 0:
+        raise IndexError(f"{op}: an empty tensor of shape {tuple(x.shape)} has no {op}; specify dim")
     if dim is None:
         out = (x.array.argmax if largest else x.array.argmin)()
         if keepdim:
             out = x.xp.asarray(out).reshape((1,) * x.ndim)
     else:
-        (axis,) = normalize_dims(dim, x.ndim, "argmax" if largest else "argmin") or (0,)
+        (axis,) = normalize_dims(dim, x.ndim, op) or (0,)
+        if x.ndim and x.shape[axis] == 0:
+            raise IndexError(f"{op}: cannot reduce over dim {dim} of size 0 (shape {tuple(x.shape)})")
         out = _last_indices(x, axis, keepdim, largest) if x.ndim else x.xp.zeros((), backend.int64)
     return Tensor._make(backend.as_array(x.xp.asarray(out).astype(backend.int64, copy=False)), False, None)
 
