@@ -127,9 +127,14 @@ def _alive(pid):
 def _fsync_directory(directory):
     if os.name != "posix":  # pragma: no cover - Windows cannot open directories
         return
-    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - an unreadable directory: the rename is done regardless
+        return
     try:
         os.fsync(fd)
+    except OSError:  # pragma: no cover - some network filesystems cannot fsync a directory
+        pass
     finally:
         os.close(fd)
 
