@@ -72,7 +72,7 @@ def main():
     results = {}
     for name, bs, lr in variants:
         start, history, model = run(name, bs, lr, x, y, args.epochs, device, args.seed)
-        w = model.weight.numpy()[0]
+        w = model.weight.detach().numpy()[0]
         results[name] = dict(bs=bs, lr=lr, start=start, h=history,
                              w_err=float(np.linalg.norm(w - w_opt)), steps=-(-len(x) // bs))
     rows = []

@@ -44,7 +44,7 @@ def boundary(model, device, lim=3.0, n=150):
     points = mg.tensor(np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32), device=device)
     model.eval()
     with mg.no_grad():
-        prob = model(points).softmax(dim=1)[:, 1].numpy()
+        prob = model(points).softmax(dim=1)[:, 1].detach().numpy()
     return gx, gy, prob.reshape(gx.shape)
 
 
@@ -103,7 +103,7 @@ def main():
                             val_loader=val_loader, callbacks=callbacks, device=device, progress=False,
                             metrics={"xent": cross_entropy, "accuracy": train.accuracy})
         test = train.evaluate(model, nn.CrossEntropyLoss(), test_loader, [train.accuracy], device=device)
-        w = np.concatenate([p.numpy().ravel() for p in weights(model)])
+        w = np.concatenate([p.detach().numpy().ravel() for p in weights(model)])
         results[name] = dict(h=history, test=test, w=w, stopped=callbacks[0].best_epoch if callbacks else None,
                              grid=boundary(model, device))
 

@@ -143,6 +143,12 @@ def device_of(array) -> str:
     return f"cuda:{array.device.id}"
 
 
+def device_mismatch(what, *devices) -> RuntimeError:
+    """The one error for tensors of one operation that live on different devices."""
+    names = sorted({str(d) for d in devices})
+    return RuntimeError(f"{what}: expected all tensors on the same device, got {' and '.join(names)}")
+
+
 def xp_for_device(device):
     """The array module (numpy or cupy) for a canonical device name."""
     if device == "cpu":

@@ -2,15 +2,25 @@
 
 A tensor holds its backend array in ``.array`` (a NumPy array on the CPU, a CuPy array
 on a GPU; ``.data`` is PyTorch's detached Tensor view of it), its gradient in ``.grad``,
-and, when an op made it while grad mode was on, the node that made it in ``.grad_fn``. The differentiable operations (``+``, ``exp``,
-``sum``, ``reshape``, ``@``, ...) live in ``minigrad.ops`` and are installed as methods
-when the package is imported; this file keeps construction, conversion, device and dtype
-moves, ``backward`` and the in-place updates that are allowed only where autograd is not
-watching.
+and, when an op made it while grad mode was on, the node that made it in ``.grad_fn``.
+
+This file keeps what a tensor is: construction, attributes, versions, hooks, conversion
+to Python and NumPy, printing. Its other methods are installed by the layers above it,
+which tensor.py cannot import without a cycle:
+
+* ``backward`` by ``minigrad.autograd`` (the engine);
+* every differentiable op and operator (``+``, ``exp``, ``sum``, ``reshape``, ``@``,
+  ``__getitem__``, ...) by the modules of ``minigrad.ops``, each listing them in its
+  ``METHODS`` table; among them ``to``/``type``/``cpu``/``cuda``/``float``...
+  (``ops/convert.py``) and the in-place updates ``add_``, ``mul_``, ``copy_``,
+  ``__setitem__``, ``+=``, ... (``ops/inplace.py``), which follow PyTorch's
+  version-counter rule inside the graph.
 """
 from __future__ import annotations
 
-from . import autograd, backend
+import weakref
+
+from . import backend, grad_mode
 
 
 def _infer_array(data, dtype, device):
@@ -35,7 +45,7 @@ def _infer_array(data, dtype, device):
         # elements that carry a dtype keep it, as in torch: [t0, t1] of float64 -> float64
         if dtype is None:
             dtype = _list_dtype(data)
-        data = [x.numpy() if isinstance(x, Tensor) else x for x in data]
+        data = [backend.to_host(x.array) if isinstance(x, Tensor) else x for x in data]
     try:
         host = backend.np.asarray(data)
     except ValueError as e:
@@ -80,17 +90,20 @@ def _list_dtype(items):
 class Tensor:
     """An n-dimensional array with reverse-mode autograd (see ``mg.tensor``)."""
 
-    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "name", "__weakref__")
+    __slots__ = ("array", "_grad", "requires_grad", "grad_fn", "_vc", "_hooks", "name", "__weakref__")
     # make `x == y` elementwise (as torch) without making tensors unhashable
     __hash__ = object.__hash__
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not numpy's loop
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        dtype = backend.to_dtype(dtype)
-        self.array = _infer_array(data, dtype, device)
-        self.grad = None
+        self._setup(_infer_array(data, backend.to_dtype(dtype), device), [0], requires_grad)
+
+    def _setup(self, array, version_counter, requires_grad):
+        """Fill every slot of a new leaf (`__init__`, `nn.Parameter`)."""
+        self.array = array
+        self._grad = None
         self.grad_fn = None
-        self._vc = [0]
+        self._vc = version_counter
         self._hooks = None
         self.name = None
         self.requires_grad = False
@@ -99,10 +112,13 @@ class Tensor:
 
     @classmethod
     def _make(cls, data, requires_grad, grad_fn):
-        """Fast internal constructor: wraps an existing backend array, no checks."""
+        """Fast internal constructor: wraps an existing backend array, no checks.
+
+        Every op's output is made here, so the slots are set inline, not via `_setup`.
+        """
         t = object.__new__(cls)
         t.array = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._vc = [0]
@@ -127,6 +143,33 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"data: assigned data must be a Tensor, got {type(value).__name__}")
         self.array = value.array
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor), or None before any backward reached it."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # checked before anything changes, as PyTorch: a wrong .grad would otherwise only
+        # surface inside a later optimizer step, after part of the model was updated
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.array.shape != self.array.shape:
+                raise RuntimeError(
+                    f"grad: assigned grad has shape {tuple(value.shape)}, but the tensor has shape "
+                    f"{tuple(self.shape)}"
+                )
+            if value.array.dtype != self.array.dtype:
+                raise TypeError(
+                    f"grad: assigned grad has dtype {value.dtype}, but the tensor has dtype {self.dtype}"
+                )
+            if value.device != self.device:
+                raise RuntimeError(
+                    f"grad: assigned grad is on {value.device}, but the tensor is on {self.device}"
+                )
+        self._grad = value
 
     @property
     def _version(self) -> int:
@@ -192,14 +235,6 @@ class Tensor:
         return dim % max(n, 1)
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
-
-        `gradient` is d(loss)/d(self); it may be left out for a single-element tensor.
-        The graph's saved arrays are freed afterwards unless ``retain_graph=True``.
-        """
-        autograd.backward(self, gradient, retain_graph)
-
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut from the graph."""
         t = Tensor._make(self.array, False, None)
@@ -225,7 +260,7 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
         if self.grad_fn is not None:
-            autograd.retain(self.grad_fn, self)
+            self.grad_fn._retained = weakref.ref(self)
         elif not self.requires_grad:
             raise RuntimeError("retain_grad: the tensor does not require grad")
 
@@ -244,7 +279,16 @@ class Tensor:
 
     # ---------------------------------------------------------------- conversion
     def numpy(self):
-        """The values as a NumPy array (shares memory on the CPU, as torch; copies from a GPU)."""
+        """The values as a NumPy array (shares memory on the CPU, as torch; copies from a GPU).
+
+        Refused on a tensor that requires grad, as in PyTorch: a write through the shared
+        buffer would silently change values autograd saved. Use ``t.detach().numpy()``.
+        """
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; use "
+                "tensor.detach().numpy() instead"
+            )
         return backend.to_host(self.array)
 
     def item(self):
@@ -262,8 +306,9 @@ class Tensor:
                 f"can't convert a {self.device} tensor to a NumPy array; call .cpu() first"
             )
         arr = self.array if dtype is None else self.array.astype(dtype, copy=False)
-        # np.array(t) asks for copy=True: hand out our own buffer only when allowed
-        return arr.copy() if copy and arr is self.array else arr
+        # np.array(t) asks for copy=True: hand out our own buffer only when allowed, and
+        # never the live buffer of a tensor autograd is watching
+        return arr.copy() if (copy or self.requires_grad) and arr is self.array else arr
 
     def __dlpack__(self, *args, **kwargs):
         return self.array.__dlpack__(*args, **kwargs)
@@ -313,129 +358,16 @@ class Tensor:
             extra.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
-    # ---------------------------------------------------------------- moves
-    def to(self, *args, **kwargs) -> "Tensor":
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``.
-
-        Differentiable: the gradient flows back to the original device and dtype.
-        """
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, int)) and not (isinstance(a, str) and a in backend.np.sctypeDict):
-                device = a
-            else:
-                dtype = a
-        out = self
-        if dtype is not None:
-            out = out.type(dtype)
-        if device is not None:
-            device = backend.canonical_device(device)
-            if device != out.device:
-                from .ops.shape import ToDevice
-
-                out = ToDevice.apply(out, device=device)
-        return out
-
-    def cpu(self) -> "Tensor":
-        return self.to("cpu")
-
-    def cuda(self, device=None) -> "Tensor":
-        return self.to("cuda" if device is None else backend.canonical_device(device if not isinstance(device, int) else f"cuda:{device}"))
-
-    def type(self, dtype) -> "Tensor":
-        dtype = backend.to_dtype(dtype)
-        if dtype == self.array.dtype:
-            return self
-        from .ops.elementwise import Cast
-
-        return Cast.apply(self, dtype=dtype)
-
-    def float(self):
-        return self.type(backend.float32)
-
-    def double(self):
-        return self.type(backend.float64)
-
-    def half(self):
-        return self.type(backend.float16)
-
-    def long(self):
-        return self.type(backend.int64)
-
-    def int(self):
-        return self.type(backend.int32)
-
-    def bool(self):
-        return self.type(backend.bool_)
-
     # ---------------------------------------------------------------- in-place updates
     def _inplace(self, what):
         """Allow an in-place change only where autograd is not watching this tensor."""
-        if self.requires_grad and autograd._grad_enabled:
+        if self.requires_grad and grad_mode.grad_enabled():
             kind = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor in the autograd graph"
             raise RuntimeError(
                 f"{what}: in-place change of {kind}; wrap it in `with mg.no_grad():` (e.g. for a "
                 "manual update) or work on a copy"
             )
         self._bump_version()
-
-    def _operand(self, other):
-        data = other.array if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and backend.device_of(data) != self.device:
-            raise RuntimeError(f"in-place op: tensors on {self.device} and {other.device}")
-        return data
-
-    def zero_(self):
-        self._inplace("zero_")
-        self.array.fill(0)
-        return self
-
-    def fill_(self, value):
-        self._inplace("fill_")
-        self.array.fill(value.item() if isinstance(value, Tensor) else value)
-        return self
-
-    def copy_(self, src):
-        """Copy `src`'s values into this tensor (broadcasting, across devices and dtypes)."""
-        self._inplace("copy_")
-        data = src.array if isinstance(src, Tensor) else src
-        data = backend.to_device(backend.np.asarray(data) if not hasattr(data, "shape") else data, self.device)
-        try:
-            self.xp.copyto(self.array, data, casting="unsafe")
-        except ValueError:
-            raise ValueError(f"copy_: cannot copy shape {tuple(data.shape)} into shape {tuple(self.shape)}") from None
-        return self
-
-    def add_(self, other, alpha=1):
-        self._inplace("add_")
-        o = self._operand(other)
-        if alpha != 1:
-            o = o * alpha
-        self.array += o
-        return self
-
-    def sub_(self, other, alpha=1):
-        return self.add_(other, -alpha)
-
-    def mul_(self, other):
-        self._inplace("mul_")
-        self.array *= self._operand(other)
-        return self
-
-    def div_(self, other):
-        self._inplace("div_")
-        self.array /= self._operand(other)
-        return self
-
-    def clamp_(self, min=None, max=None):
-        self._inplace("clamp_")
-        self.xp.clip(self.array, min, max, out=self.array)
-        return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill with samples from U(a, b) drawn from `generator` (or the default one)."""
@@ -451,31 +383,6 @@ class Tensor:
         self.array[...] = gen.normal(self.shape, self.dtype, mean, std)
         return self
 
-    def __setitem__(self, index, value):
-        self._inplace("__setitem__")
-        from .ops.shape import normalize_index
-
-        value = value.array if isinstance(value, Tensor) else value
-        self.array[normalize_index(index, self.xp)] = value
-
-    # `x += y` is in place, as in torch; on a non-leaf inside the graph it falls back to
-    # `x = x + y`, which gives the same values and a correct gradient (torch would record
-    # an in-place node instead).
-    def _graph_tracked(self):
-        return self.requires_grad and self.grad_fn is not None and autograd._grad_enabled
-
-    def __iadd__(self, other):
-        return self + other if self._graph_tracked() else self.add_(other)
-
-    def __isub__(self, other):
-        return self - other if self._graph_tracked() else self.sub_(other)
-
-    def __imul__(self, other):
-        return self * other if self._graph_tracked() else self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self / other if self._graph_tracked() else self.div_(other)
-
 
 class _HookHandle:
     def __init__(self, hooks, hook):
@@ -486,5 +393,4 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-autograd.Tensor = Tensor
 _TYPED = (Tensor, backend.np.ndarray, backend.np.generic)

@@ -48,7 +48,7 @@ def _seed():
 def to_np(x):
     """Host NumPy values of a minigrad tensor, torch tensor, or array."""
     if isinstance(x, mg.Tensor):
-        return x.numpy()
+        return x.detach().numpy()
     if hasattr(x, "detach"):
         return x.detach().cpu().numpy()
     return np.asarray(x)

@@ -43,7 +43,7 @@ def copy_to_torch(mg_module, torch_module):
     import torch
 
     torch_module.load_state_dict(
-        {k: torch.tensor(v.numpy()) for k, v in mg_module.state_dict().items()}, strict=True
+        {k: torch.tensor(v.detach().numpy()) for k, v in mg_module.state_dict().items()}, strict=True
     )
     return torch_module
 

@@ -506,7 +506,7 @@ def test_elementwise_loss_weight_matches_torch(name, reduction, device, torch):
     got.sum().backward()
     want.sum().backward()
     np.testing.assert_allclose(to_np(got), want.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(to_np(ours.grad), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_np(ours.grad), theirs.grad.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_elementwise_loss_weight_of_another_shape_raises(device):

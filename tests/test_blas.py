@@ -139,7 +139,7 @@ def test_training_the_same_model_with_and_without_mkl_agrees(device):
             opt.zero_grad()
             mg.nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
-        return [p.numpy() for p in model.parameters()]
+        return [p.detach().numpy() for p in model.parameters()]
 
     fast = run()
     with blas.numpy_only():
@@ -189,7 +189,7 @@ def test_optimizers_on_a_parameter_large_enough_for_mkl_agree_with_numpy(device,
                 opt.step()
         finally:
             update_probes.clear()
-        return p.numpy(), (float(probe.sq) if traced else None)
+        return p.detach().numpy(), (float(probe.sq) if traced else None)
 
     fast, fast_sq = run()
     with blas.numpy_only():

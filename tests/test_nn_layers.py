@@ -41,7 +41,7 @@ def test_linear_weight_shape_and_repr_match_torch(torch):
 def test_linear_default_init_is_uniform_within_one_over_sqrt_fan_in():
     m = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w, b = m.weight.numpy(), m.bias.numpy()
+    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     # U(-a, a) has std a / sqrt(3)
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
@@ -50,9 +50,9 @@ def test_linear_default_init_is_uniform_within_one_over_sqrt_fan_in():
 
 def test_linear_init_follows_the_global_seed():
     mg.manual_seed(3)
-    a = nn.Linear(5, 4).weight.numpy().copy()
+    a = nn.Linear(5, 4).weight.detach().numpy().copy()
     mg.manual_seed(3)
-    assert np.array_equal(a, nn.Linear(5, 4).weight.numpy())
+    assert np.array_equal(a, nn.Linear(5, 4).weight.detach().numpy())
 
 
 def test_linear_gradcheck(device):
@@ -86,7 +86,7 @@ def test_flatten_matches_torch(torch, device, start, end):
 # ---------------------------------------------------------------------------- Dropout
 def test_dropout_keeps_about_1_minus_p_and_scales_survivors(device):
     x = mg.ones(200_000, device=device)
-    out = nn.Dropout(0.3)(x).numpy()
+    out = nn.Dropout(0.3)(x).detach().numpy()
     kept = out != 0
     assert abs(kept.mean() - 0.7) < 0.005  # ~7 standard errors
     np.testing.assert_allclose(out[kept], 1 / 0.7, rtol=1e-6)
@@ -94,14 +94,14 @@ def test_dropout_keeps_about_1_minus_p_and_scales_survivors(device):
 
 def test_dropout_preserves_the_mean(device):
     x = mg.ones(200_000, device=device)
-    assert abs(nn.Dropout(0.5)(x).numpy().mean() - 1.0) < 0.01
+    assert abs(nn.Dropout(0.5)(x).detach().numpy().mean() - 1.0) < 0.01
 
 
 def test_dropout_gradient_uses_the_same_mask(device):
     x = mg.ones(1000, dtype=mg.float64, device=device, requires_grad=True)
     out = F.dropout(x, 0.4)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), out.detach().numpy())
+    np.testing.assert_array_equal(x.grad.detach().numpy(), out.detach().numpy())
 
 
 def test_dropout_is_identity_in_eval_mode(device):
@@ -114,13 +114,13 @@ def test_dropout_with_p_one_zeros_everything(device):
     x = mg.randn(50, device=device, requires_grad=True)
     out = F.dropout(x, 1.0)
     out.sum().backward()
-    assert not out.numpy().any() and not x.grad.numpy().any()
+    assert not out.detach().numpy().any() and not x.grad.detach().numpy().any()
 
 
 def test_dropout_with_a_seeded_generator_is_reproducible(device):
     x = mg.ones(100, device=device)
-    a = F.dropout(x, 0.5, generator=mg.Generator(device).manual_seed(7)).numpy()
-    b = F.dropout(x, 0.5, generator=mg.Generator(device).manual_seed(7)).numpy()
+    a = F.dropout(x, 0.5, generator=mg.Generator(device).manual_seed(7)).detach().numpy()
+    b = F.dropout(x, 0.5, generator=mg.Generator(device).manual_seed(7)).detach().numpy()
     assert np.array_equal(a, b)
 
 
@@ -234,7 +234,7 @@ def test_fused_batchnorm_equals_composed_ops(device):
     fused = F.batch_norm(x, None, None, w, None, training=True)
     g = mg.tensor(rng.standard_normal((6, 3)), device=device)
     fused.backward(g)
-    gx, gw = x.grad.numpy().copy(), w.grad.numpy().copy()
+    gx, gw = x.grad.detach().numpy().copy(), w.grad.detach().numpy().copy()
     x.grad = w.grad = None
     mean = x.mean(0, keepdim=True)
     composed = (x - mean) / ((x - mean) ** 2).mean(0, keepdim=True).__add__(1e-5).sqrt() * w

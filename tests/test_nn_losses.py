@@ -61,16 +61,16 @@ def test_bce_with_logits_is_stable_for_huge_logits(device):
     x = mg.tensor([1e4, -1e4, 800.0, -800.0], dtype=mg.float64, device=device, requires_grad=True)
     y = mg.tensor([0.0, 1.0, 1.0, 0.0], dtype=mg.float64, device=device)
     loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    np.testing.assert_allclose(loss.numpy(), [1e4, 1e4, 0.0, 0.0], atol=1e-300)
+    np.testing.assert_allclose(loss.detach().numpy(), [1e4, 1e4, 0.0, 0.0], atol=1e-300)
     loss.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0, -1.0, 0.0, 0.0])
+    np.testing.assert_allclose(x.grad.detach().numpy(), [1.0, -1.0, 0.0, 0.0])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("ignore", [-100, 3])
 def test_nll_loss_matches_torch(torch, device, reduction, weighted, ignore):
-    logp = torch.log_softmax(torch.tensor(LOGITS), 1).numpy()
+    logp = torch.log_softmax(torch.tensor(LOGITS), 1).detach().numpy()
     kw_m = {"weight": mg.tensor(W4, device=device)} if weighted else {}
     kw_t = {"weight": torch.tensor(W4)} if weighted else {}
     m = nn.NLLLoss(ignore_index=ignore, reduction=reduction, **kw_m)
@@ -94,7 +94,7 @@ def test_cross_entropy_class_indices_matches_torch(torch, device, reduction, wei
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
 def test_cross_entropy_probability_targets_match_torch(torch, device, reduction, weighted, smoothing):
-    probs = torch.softmax(torch.tensor(rng.standard_normal((7, 4))), 1).numpy()
+    probs = torch.softmax(torch.tensor(rng.standard_normal((7, 4))), 1).detach().numpy()
     kw_m = {"weight": mg.tensor(W4, device=device)} if weighted else {}
     kw_t = {"weight": torch.tensor(W4)} if weighted else {}
     check_fn(torch, nn.CrossEntropyLoss(reduction=reduction, label_smoothing=smoothing, **kw_m),
@@ -120,7 +120,7 @@ def test_cross_entropy_is_stable_for_logits_of_1e4(torch, device):
     y = np.array([1, 2, 0])
     out, _ = check_fn(torch, nn.CrossEntropyLoss(reduction="none"), torch.nn.CrossEntropyLoss(reduction="none"),
                       [x, y], device)
-    assert np.all(np.isfinite(out.numpy()))
+    assert np.all(np.isfinite(out.detach().numpy()))
 
 
 def test_cross_entropy_float32_close_to_torch(torch, device):
@@ -159,7 +159,7 @@ def test_fused_cross_entropy_equals_composed_log_softmax_nll(device):
     y = mg.tensor(LABELS, device=device)
     fused = F.cross_entropy(x, y)
     fused.backward()
-    g_fused = x.grad.numpy().copy()
+    g_fused = x.grad.detach().numpy().copy()
     x.grad = None
     composed = -(F.log_softmax(x, 1)[mg.arange(7, device=device), y]).mean()
     composed.backward()
@@ -176,7 +176,7 @@ def test_l2_penalty_gradient_equals_sgd_weight_decay(device):
 
 def test_l1_penalty_sums_absolute_values_of_a_modules_parameters(device):
     m = nn.Linear(3, 2).to(device)
-    expected = sum(np.abs(p.numpy()).sum() for p in m.parameters())
+    expected = sum(np.abs(p.detach().numpy()).sum() for p in m.parameters())
     np.testing.assert_allclose(F.l1_penalty(m).item(), expected, rtol=1e-6)
 
 
@@ -254,7 +254,7 @@ def test_huber_non_positive_delta_raises():
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_spatial_probability_targets_match_torch(torch, device, reduction):
     x = rng.standard_normal((3, 4, 5))
-    probs = torch.softmax(torch.tensor(rng.standard_normal((3, 4, 5))), 1).numpy()
+    probs = torch.softmax(torch.tensor(rng.standard_normal((3, 4, 5))), 1).detach().numpy()
     kw_m, kw_t = {"weight": mg.tensor(W4, device=device)}, {"weight": torch.tensor(W4)}
     check_fn(torch, nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.1, **kw_m),
              torch.nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.1, **kw_t), [x, probs], device)

@@ -40,7 +40,7 @@ def test_parameter_gets_gradients_and_ops_return_plain_tensors():
     y = p * 3
     assert type(y) is mg.Tensor
     y.sum().backward()
-    np.testing.assert_array_equal(p.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(p.grad.detach().numpy(), [3.0, 3.0])
 
 
 def test_parameter_repr_says_parameter():
@@ -148,7 +148,7 @@ def test_zero_grad_without_set_to_none_fills_zeros():
     m = nn.Linear(2, 2)
     m(mg.randn(1, 2)).sum().backward()
     m.zero_grad(set_to_none=False)
-    assert not m.weight.grad.numpy().any()
+    assert not m.weight.grad.detach().numpy().any()
 
 
 def test_apply_visits_children_before_parent():
@@ -206,13 +206,13 @@ def test_forward_hook_sees_input_and_output_and_can_be_removed():
 def test_forward_hook_return_value_replaces_output():
     m = nn.Identity()
     m.register_forward_hook(lambda mod, inp, out: out * 2)
-    np.testing.assert_array_equal(m(mg.ones(2)).numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(m(mg.ones(2)).detach().numpy(), [2.0, 2.0])
 
 
 def test_forward_pre_hook_can_replace_input():
     m = nn.Identity()
     m.register_forward_pre_hook(lambda mod, inp: (inp[0] + 1,))
-    np.testing.assert_array_equal(m(mg.zeros(2)).numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(m(mg.zeros(2)).detach().numpy(), [1.0, 1.0])
 
 
 def test_global_forward_hook_runs_for_every_module():
@@ -267,9 +267,9 @@ def test_reprs_match_torch(torch):
 def test_state_dict_round_trip_restores_the_outputs():
     a, b = small_net().eval(), small_net().eval()
     x = mg.randn(5, 3)
-    assert not np.allclose(a(x).numpy(), b(x).numpy())
+    assert not np.allclose(a(x).detach().numpy(), b(x).detach().numpy())
     b.load_state_dict(a.state_dict())
-    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
 
 
 def test_state_dict_tensors_share_memory_and_are_detached():
@@ -281,13 +281,13 @@ def test_state_dict_tensors_share_memory_and_are_detached():
 
 def test_load_state_dict_missing_key_raises_and_leaves_model_untouched():
     m = small_net()
-    before = {k: v.numpy().copy() for k, v in m.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in m.state_dict().items()}
     sd = {k: mg.zeros(v.shape, dtype=v.dtype) for k, v in m.state_dict().items()}
     del sd["4.bias"]
     with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "4.bias"'):
         m.load_state_dict(sd)
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v.numpy(), before[k])
+        np.testing.assert_array_equal(v.detach().numpy(), before[k])
 
 
 def test_load_state_dict_unexpected_key_raises():
@@ -299,25 +299,25 @@ def test_load_state_dict_unexpected_key_raises():
 
 def test_load_state_dict_wrong_shape_raises_even_when_not_strict_and_changes_nothing():
     m = nn.Linear(2, 2)
-    w = m.weight.numpy().copy()
+    w = m.weight.detach().numpy().copy()
     sd = {"weight": mg.zeros(2, 2), "bias": mg.zeros(3)}
     with pytest.raises(RuntimeError, match=r"size mismatch for bias.*\(3,\).*\(2,\)"):
         m.load_state_dict(sd, strict=False)
-    np.testing.assert_array_equal(m.weight.numpy(), w)
+    np.testing.assert_array_equal(m.weight.detach().numpy(), w)
 
 
 def test_load_state_dict_not_strict_reports_missing_and_unexpected():
     m = nn.Linear(2, 2)
     res = m.load_state_dict({"weight": mg.zeros(2, 2), "other": mg.zeros(1)}, strict=False)
     assert res.missing_keys == ["bias"] and res.unexpected_keys == ["other"]
-    assert not m.weight.numpy().any()
+    assert not m.weight.detach().numpy().any()
 
 
 def test_load_state_dict_keeps_parameter_objects_and_dtype():
     m = nn.Linear(2, 2)
     w = m.weight
     m.load_state_dict({"weight": np.ones((2, 2)), "bias": np.zeros(2)})
-    assert m.weight is w and w.dtype == mg.float32 and w.numpy().sum() == 4
+    assert m.weight is w and w.dtype == mg.float32 and w.detach().numpy().sum() == 4
 
 
 def test_load_state_dict_accepts_a_torch_state_dict(torch):
@@ -349,10 +349,10 @@ def test_deepcopy_gives_an_independent_model():
     m = small_net()
     c = copy.deepcopy(m)
     assert isinstance(c[0].weight, nn.Parameter) and c[0].weight.array is not m[0].weight.array
-    np.testing.assert_array_equal(c[0].weight.numpy(), m[0].weight.numpy())
+    np.testing.assert_array_equal(c[0].weight.detach().numpy(), m[0].weight.detach().numpy())
     with mg.no_grad():
         c[0].weight.fill_(0)
-    assert m[0].weight.numpy().any()
+    assert m[0].weight.detach().numpy().any()
 
 
 def snapshot(m):
@@ -412,4 +412,4 @@ def test_load_state_dict_accepts_bfloat16_torch_values(torch):
     t = torch.nn.Linear(2, 3).to(torch.bfloat16)
     m = nn.Linear(2, 3)
     m.load_state_dict(t.state_dict())
-    np.testing.assert_array_equal(m.weight.numpy(), t.weight.float().detach().numpy())
+    np.testing.assert_array_equal(m.weight.detach().numpy(), t.weight.float().detach().numpy())

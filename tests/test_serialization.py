@@ -33,7 +33,7 @@ def test_state_dict_round_trip_gives_identical_outputs(tmp_path, device):
     other = net().to(device).eval()
     other.load_state_dict(mg.load(tmp_path / "m.safetensors", device=device))
     x = mg.randn(4, 3, device=device)
-    np.testing.assert_array_equal(m(x).numpy(), other(x).numpy())
+    np.testing.assert_array_equal(m(x).detach().numpy(), other(x).detach().numpy())
 
 
 def test_loaded_tensors_keep_dtype_and_shape_including_0d_int64(tmp_path):
@@ -43,7 +43,7 @@ def test_loaded_tensors_keep_dtype_and_shape_including_0d_int64(tmp_path):
     assert sd["2.num_batches_tracked"].dtype == mg.int64 and sd["2.num_batches_tracked"].shape == ()
     assert sd["2.num_batches_tracked"].item() == 3
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(sd[k].numpy(), v.numpy())
+        np.testing.assert_array_equal(sd[k].detach().numpy(), v.detach().numpy())
 
 
 def test_checkpoint_loads_in_torch_strictly_and_gives_the_same_outputs(torch, tmp_path, device):
@@ -80,7 +80,7 @@ def test_optimizer_like_state_round_trips_exactly(tmp_path):
     assert list(back["state"]) == [0, 1]  # int keys stay ints
     assert back["param_groups"] == state["param_groups"]  # floats, tuples, bools, None exact
     for k in ("step", "exp_avg", "exp_avg_sq"):
-        np.testing.assert_array_equal(back["state"][0][k].numpy(), state["state"][0][k].numpy())
+        np.testing.assert_array_equal(back["state"][0][k].detach().numpy(), state["state"][0][k].detach().numpy())
     assert back["state"][1] == {"step": 7, "momentum_buffer": None}
 
 
@@ -95,7 +95,7 @@ def test_save_replaces_an_existing_file_and_leaves_no_temporary(tmp_path):
     path = tmp_path / "ckpt.st"
     mg.save({"a": mg.zeros(2)}, path)
     mg.save({"a": mg.ones(2)}, path)
-    assert mg.load(path)["a"].numpy().tolist() == [1.0, 1.0]
+    assert mg.load(path)["a"].detach().numpy().tolist() == [1.0, 1.0]
     assert os.listdir(tmp_path) == ["ckpt.st"]
 
 
@@ -126,10 +126,10 @@ def test_pickle_file_is_rejected_not_unpickled(torch, tmp_path):
 def test_loading_a_checkpoint_with_wrong_shapes_leaves_the_model_untouched(tmp_path):
     mg.save(nn.Linear(3, 4).state_dict(), tmp_path / "small.st")
     m = nn.Linear(3, 5)
-    before = m.weight.numpy().copy()
+    before = m.weight.detach().numpy().copy()
     with pytest.raises(RuntimeError, match="size mismatch"):
         m.load_state_dict(mg.load(tmp_path / "small.st"))
-    np.testing.assert_array_equal(m.weight.numpy(), before)
+    np.testing.assert_array_equal(m.weight.detach().numpy(), before)
 
 
 def test_unsupported_values_and_keys_raise_type_error(tmp_path):

@@ -26,7 +26,7 @@ def test_zeros_ones_full_values(device, torch):
     for value in (1, 1.5, True):
         got, expected = mg.full((2, 2), value, device=device), torch.full((2, 2), value)
         assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
-        np.testing.assert_array_equal(to_np(got), expected.numpy())
+        np.testing.assert_array_equal(to_np(got), expected.detach().numpy())
     assert mg.full((2,), 7, dtype=mg.float64).dtype == mg.float64
 
 
@@ -45,13 +45,13 @@ def test_like_factories_copy_shape_dtype_and_device(device):
 def test_arange_matches_torch(args, device, torch):
     got, expected = mg.arange(*args, device=device), torch.arange(*args)
     assert str(got.dtype) == str(expected.dtype).replace("torch.", "")
-    np.testing.assert_array_equal(to_np(got), expected.numpy())
+    np.testing.assert_array_equal(to_np(got), expected.detach().numpy())
 
 
 def test_linspace_and_eye_match_torch(device, torch):
-    np.testing.assert_allclose(to_np(mg.linspace(0, 1, 5, device=device)), torch.linspace(0, 1, 5).numpy())
+    np.testing.assert_allclose(to_np(mg.linspace(0, 1, 5, device=device)), torch.linspace(0, 1, 5).detach().numpy())
     assert mg.linspace(0, 1, 5).dtype == mg.float32
-    np.testing.assert_array_equal(to_np(mg.eye(2, 3, device=device)), torch.eye(2, 3).numpy())
+    np.testing.assert_array_equal(to_np(mg.eye(2, 3, device=device)), torch.eye(2, 3).detach().numpy())
     np.testing.assert_array_equal(to_np(mg.eye(3)), np.eye(3))
     assert mg.eye(2, dtype=mg.float64).dtype == mg.float64
 
@@ -163,7 +163,7 @@ def test_grad_fn_names_the_op_and_links_to_its_inputs(device):
     c = mg.tensor([3.0, 4.0], device=device)
     h = x * c
     y = h.exp()
-    assert h.grad_fn.name == "Mul" and y.grad_fn.name == "Exp"
+    assert h.grad_fn.name == "MulBackward0" and y.grad_fn.name == "ExpBackward0"
     assert h.grad_fn.inputs[0] is x and h.grad_fn.inputs[1] is None  # constants: None
     assert y.grad_fn.inputs == (h.grad_fn,)
     assert not y.is_leaf and x.grad_fn is None
@@ -187,7 +187,7 @@ def test_data_is_assignable_without_touching_the_graph(device):
 # ---------------------------------------------------------------------------- methods
 def test_numpy_item_tolist_numel_size(device):
     x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], device=device)
-    assert isinstance(x.numpy(), np.ndarray) and x.numpy().tolist() == x.tolist()
+    assert isinstance(x.detach().numpy(), np.ndarray) and x.detach().numpy().tolist() == x.tolist()
     assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     assert x.numel() == 6 and x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
     assert isinstance(x[1, 2].item(), float) and x[1, 2].item() == 6.0
@@ -211,7 +211,7 @@ def test_conversion_errors(device):
 
 def test_numpy_shares_memory_on_the_cpu():
     x = mg.tensor([1.0, 2.0])
-    x.numpy()[0] = 5.0
+    x.detach().numpy()[0] = 5.0
     assert x.tolist() == [5.0, 2.0]
 
 
@@ -251,7 +251,7 @@ def test_zero_fill_copy_in_place(device):
     assert x.fill_(2.5) is x and x.tolist() == [[2.5, 2.5], [2.5, 2.5]]
     assert x.copy_(mg.tensor([7, 8], device=device)) is x and x.tolist() == [[7.0, 8.0], [7.0, 8.0]]
     assert x.dtype == mg.float32 and x._version == version + 3
-    with pytest.raises(ValueError, match=r"\(3,\).*\(2, 2\)"):
+    with pytest.raises(RuntimeError, match=r"\(3,\).*\(2, 2\)"):
         x.copy_(mg.ones(3, device=device))
 
 
@@ -326,7 +326,7 @@ def test_repr_reads_like_torch():
     assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
     assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
-    assert "grad_fn=<MulBackward>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
     assert repr(mg.tensor([1, 2])) == "tensor([1, 2])"
 
 
@@ -465,7 +465,7 @@ def test_where_with_two_python_scalars_makes_a_default_float_tensor(device, torc
     got = mg.where(mg.tensor(cond, device=device), 1.0, 0.0)
     expected = torch.where(torch.from_numpy(cond), 1.0, 0.0)
     assert got.dtype == mg.float32 and got.device == device
-    np.testing.assert_array_equal(to_np(got), expected.numpy())
+    np.testing.assert_array_equal(to_np(got), expected.detach().numpy())
 
 
 def test_integer_tensor_to_a_negative_integer_power_raises_like_torch(device):
@@ -476,10 +476,8 @@ def test_integer_tensor_to_a_negative_integer_power_raises_like_torch(device):
 
 # ---------------------------------------------------------------------------- gradcheck
 class _WrongSquare(mg.autograd.Op):
-    backward_returns_tuple = False
-
     def forward(self, x):
-        self.saved = (x,)
+        self.save_for_backward(x)
         return x * x
 
     def backward(self, g):

@@ -21,7 +21,7 @@ def data(device, n=5):
 
 
 def host(t):
-    return t.numpy().astype(np.float64)
+    return t.detach().numpy().astype(np.float64)
 
 
 def step(model, x, y, opt=None):

@@ -62,7 +62,7 @@ def test_fit_stops_early_and_restores_the_best_weights(device):
 
     class Snap(train.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            snapshots.append({k: v.numpy().copy() for k, v in model.state_dict().items()})
+            snapshots.append({k: v.detach().numpy().copy() for k, v in model.state_dict().items()})
 
     stopper = train.EarlyStopping(monitor="val_loss", patience=2)
     history = train.fit(model, nn.MSELoss(), opt, batches, epochs=20, val_loader=[(x, -y)],
@@ -72,7 +72,7 @@ def test_fit_stops_early_and_restores_the_best_weights(device):
     assert any(not np.array_equal(snapshots[-1][k], snapshots[best][k]) for k in snapshots[best])
     assert stopper.best_epoch == best and stopper.stopped_epoch == best + 2
     for key, value in model.state_dict().items():  # weights and BatchNorm buffers of the best epoch
-        np.testing.assert_array_equal(value.numpy(), snapshots[best][key])
+        np.testing.assert_array_equal(value.detach().numpy(), snapshots[best][key])
 
 
 def test_restore_best_false_keeps_the_last_weights():
@@ -85,4 +85,4 @@ def test_restore_best_false_keeps_the_last_weights():
         model.weight.fill_(7.0)
     stopper.on_epoch_end(1, {"val_loss": 2.0})
     stopper.on_train_end({})
-    assert (model.weight.numpy() == 7.0).all()
+    assert (model.weight.detach().numpy() == 7.0).all()

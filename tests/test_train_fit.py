@@ -105,9 +105,9 @@ def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
     model, opt = make(lr=0.0)
     batches = regression_batches(n=20, batch=16)
     history = train.fit(model, mse_loss, opt, batches, epochs=1, progress=False)
-    x = np.concatenate([b[0].numpy() for b in batches])
-    y = np.concatenate([b[1].numpy() for b in batches])
-    pred = x @ model.weight.numpy().T + model.bias.numpy()
+    x = np.concatenate([b[0].detach().numpy() for b in batches])
+    y = np.concatenate([b[1].detach().numpy() for b in batches])
+    pred = x @ model.weight.detach().numpy().T + model.bias.detach().numpy()
     assert history["train_loss"][0] == pytest.approx(float(np.mean((pred[:, 0] - y) ** 2)), rel=1e-5)
 
 
@@ -166,12 +166,12 @@ class CountingScheduler:
         self.steps.append(metric)
 
 
-class OneCycleLR(CountingScheduler):
-    """Named like PyTorch's per-batch scheduler."""
+class OneCycleLR(CountingScheduler, mg.optim.lr_scheduler.OneCycleLR):
+    """Counts the steps of a per-batch scheduler."""
 
 
-class ReduceLROnPlateau(CountingScheduler):
-    """Named like PyTorch's metric-driven scheduler."""
+class ReduceLROnPlateau(CountingScheduler, mg.optim.lr_scheduler.ReduceLROnPlateau):
+    """Counts the steps (and metrics) of the metric-driven scheduler."""
 
 
 def test_ordinary_schedulers_step_once_per_epoch():
@@ -361,8 +361,8 @@ def test_clip_grad_norm_bounds_every_step(device):
     model = nn.Linear(4, 2)
     with mg.no_grad():
         model.weight.mul_(100.0)  # huge logits: huge gradients
-    before = model.weight.numpy().copy()
+    before = model.weight.detach().numpy().copy()
     opt = optim.SGD(model.parameters(), lr=1.0)
     train.fit(model, nn.CrossEntropyLoss(), opt, train_loader, 1, device=device, progress=False, clip_grad_norm=0.01)
     # each of the 4 steps moves the parameters by at most lr * 0.01
-    assert np.linalg.norm(model.weight.numpy() - before) <= 4 * 0.01 + 1e-6
+    assert np.linalg.norm(model.weight.detach().numpy() - before) <= 4 * 0.01 + 1e-6

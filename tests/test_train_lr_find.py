@@ -54,12 +54,12 @@ def test_model_and_optimizer_are_restored(device):
     model, opt = model_and_opt(device)
     batches = classification_batches(device)
     train.fit(model, nn.CrossEntropyLoss(), opt, batches, epochs=1, progress=False)  # give Adam some state
-    before_model = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    before_model = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     before_opt = {i: {k: to_np(v).copy() for k, v in s.items()} for i, s in opt.state_dict()["state"].items()}
     model.eval()
     train.lr_find(model, nn.CrossEntropyLoss(), opt, batches, num_iter=30)
     for k, v in model.state_dict().items():  # parameters and BatchNorm running statistics
-        np.testing.assert_array_equal(v.numpy(), before_model[k])
+        np.testing.assert_array_equal(v.detach().numpy(), before_model[k])
     after_opt = opt.state_dict()
     for i, s in before_opt.items():
         for k, v in s.items():

@@ -61,7 +61,7 @@ def default_collate(batch):
     if isinstance(elem, Tensor):
         devices = {b.device for b in batch}
         if len(devices) > 1:
-            raise RuntimeError(f"default_collate: tensors of one batch live on different devices {sorted(devices)}")
+            raise backend.device_mismatch("default_collate", *devices)
         return _stack([b.array for b in batch], "tensors")
     if _is_array(elem) or isinstance(elem, np.generic):
         if getattr(elem, "dtype", None) is not None and elem.dtype.kind in "OUS":

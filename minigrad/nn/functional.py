@@ -3,8 +3,8 @@
 The classes in `mg.nn` are thin wrappers that hold parameters and settings and call
 these. Signatures, defaults and numbers follow ``torch.nn.functional``. Hot or
 numerically delicate pieces (cross-entropy, batch/layer norm, GELU, ...) are single
-fused graph nodes (see ``_loss_primitives``, ``_normalization``, ``_elementwise``); the
-rest are composed from ``minigrad.ops``.
+fused graph nodes (``ops/loss.py``, ``ops/normalization.py``, ``ops/activation.py``);
+the rest are composed from ``minigrad.ops``. This package holds front ends only.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import warnings
 from .. import backend, ops
 from ..ops import linear, log_softmax as _log_softmax, relu as _relu, sigmoid, softmax as _softmax, tanh  # noqa: F401
 from ..tensor import Tensor
-from ._elementwise import ELU, GELU, DropoutMask, LeakyReLU, Softplus
-from ._loss_primitives import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassNLL
-from ._normalization import Normalize
+from ..ops.activation import ELU, GELU, DropoutMask, LeakyReLU, Softplus
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassNLL
+from ..ops.normalization import Normalize
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -174,7 +174,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Training: batch mean and biased variance normalise; ``running_mean``/``running_var``
     (when given) move towards the batch mean and the *unbiased* variance by `momentum`.
-    Eval: the running estimates normalise. One fused node (see ``_normalization``).
+    Eval: the running estimates normalise. One fused node (see ``ops/normalization.py``).
     """
     _check_tensor(input, "input", "batch_norm")
     if input.ndim < 2:

@@ -34,16 +34,10 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = Tensor([])
-        arr = data.array if isinstance(data, Tensor) else Tensor(data).array
-        self.array = arr
-        self.grad = None
-        self.grad_fn = None
-        self._vc = data._vc if isinstance(data, Tensor) else [0]
-        self._hooks = None
-        self.name = None
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        if isinstance(data, Tensor):  # shares the array and its versions, as torch
+            self._setup(data.array, data._vc, requires_grad)
+        else:
+            self._setup(Tensor(data).array, [0], requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -3,12 +3,12 @@
 Each module defines `Op` subclasses (forward and backward side by side), the
 functions users call, and a ``METHODS`` table naming which of them become ``Tensor``
 methods and operators. Installing them here keeps `tensor.py` free of op code and the
-import graph pointing one way (ops -> tensor).
+import graph pointing one way (ops -> autograd -> tensor).
 """
 from ..tensor import Tensor
-from . import elementwise, linalg, reduce, shape
+from . import convert, elementwise, inplace, linalg, reduce, shape
 
-for _module in (elementwise, reduce, shape, linalg):
+for _module in (elementwise, reduce, shape, linalg, convert, inplace):
     for _name, _fn in _module.METHODS.items():
         setattr(Tensor, _name, _fn)
 

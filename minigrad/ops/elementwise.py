@@ -91,23 +91,20 @@ class Sub(Op):
 
 
 class Mul(Op):
-    saves_inputs = (0, 1)
-    cross_saves = True
-
     def forward(self, a, b):
-        self.saved = (a, b)
+        need_a, need_b = self.needs_input_grad
+        # each side is kept only for the other's gradient (as torch)
+        self.save_for_backward(b if need_a else None, a if need_b else None)
         return a * b
 
     def backward(self, g):
-        a, b = self.saved
-        return g * b, g * a
+        b, a = self.saved
+        return (None if b is None else g * b), (None if a is None else g * a)
 
 
 class Div(Op):
-    saves_inputs = (0, 1)
-
     def forward(self, a, b):
-        self.saved = (a, b)
+        self.save_for_backward(a, b)
         return a / b
 
     def backward(self, g):
@@ -119,11 +116,8 @@ class Div(Op):
 class PowScalar(Op):
     """x ** p for a Python number p (the common case, kept cheap)."""
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, p):
-        self.saved = (x,)
+        self.save_for_backward(x)
         self.p = p
         return x**p
 
@@ -140,15 +134,12 @@ class PowScalar(Op):
 class Pow(Op):
     """a ** b with both sides tensors (or a scalar base): d/db = a**b * log(a)."""
 
-    saves_inputs = (0, 1)
-    saves_output = True
-
     def forward(self, a, b):
         try:
             out = a**b
         except ValueError:  # NumPy refuses integers to negative integer powers; torch defines them
             out = _int_pow_with_negative_exponents(a, b)
-        self.saved = (a, b, out)
+        self.save_for_backward(a, b, out)
         return out
 
     def backward(self, g):
@@ -178,8 +169,6 @@ def _int_pow_with_negative_exponents(a, b):
 
 
 class Neg(Op):
-    backward_returns_tuple = False
-
     def forward(self, x):
         return -x
 
@@ -189,12 +178,9 @@ class Neg(Op):
 
 # ---------------------------------------------------------------------------- unary maths
 class Exp(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x):
         out = backend.array_module(x).exp(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, g):
@@ -202,11 +188,8 @@ class Exp(Op):
 
 
 class Log(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x):
-        self.saved = (x,)
+        self.save_for_backward(x)
         return backend.array_module(x).log(x)
 
     def backward(self, g):
@@ -214,11 +197,8 @@ class Log(Op):
 
 
 class Log1p(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x):
-        self.saved = (x,)
+        self.save_for_backward(x)
         return backend.array_module(x).log1p(x)
 
     def backward(self, g):
@@ -226,12 +206,9 @@ class Log1p(Op):
 
 
 class Sqrt(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x):
         out = backend.array_module(x).sqrt(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, g):
@@ -239,23 +216,20 @@ class Sqrt(Op):
 
 
 class Abs(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x):
-        self.saved = (x,)
+        self.save_for_backward(x)
         return backend.array_module(x).abs(x)
 
     def backward(self, g):
-        return g * backend.array_module(g).sign(self.saved[0])
+        xp = backend.array_module(g)
+        x = self.saved[0]
+        # torch's sgn: NaN inputs get 0, not NaN
+        return g * xp.where(xp.isnan(x), 0, xp.sign(x)).astype(g.dtype, copy=False)
 
 
 class Sin(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x):
-        self.saved = (x,)
+        self.save_for_backward(x)
         return backend.array_module(x).sin(x)
 
     def backward(self, g):
@@ -263,11 +237,8 @@ class Sin(Op):
 
 
 class Cos(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x):
-        self.saved = (x,)
+        self.save_for_backward(x)
         return backend.array_module(x).cos(x)
 
     def backward(self, g):
@@ -275,12 +246,9 @@ class Cos(Op):
 
 
 class Tanh(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x):
         out = backend.array_module(x).tanh(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, g):
@@ -296,17 +264,14 @@ _EXP_LIMIT = {backend.float16: 11.0, backend.float32: 88.0, backend.float64: 708
 class Sigmoid(Op):
     """1 / (1 + exp(-x)), in place on one scratch array (2x-9x faster than branching)."""
 
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x):
         xp = backend.array_module(x)
-        t = xp.negative(x)
+        t = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input stays an array
         xp.minimum(t, _EXP_LIMIT.get(x.dtype, 88.0), out=t)
         xp.exp(t, out=t)
         t += 1
         out = xp.reciprocal(t, out=t)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, g):
@@ -315,55 +280,59 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
-    backward_returns_tuple = False
-    saves_output = True
-
     def forward(self, x):
         out = backend.array_module(x).maximum(x, 0)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, g):
-        return g * (self.saved[0] > 0)
+        # select, don't multiply: an inf gradient at a blocked unit must give 0, not NaN
+        # (torch's threshold_backward: blocked where the output is <= 0)
+        return backend.array_module(g).where(self.saved[0] <= 0, 0, g).astype(g.dtype, copy=False)
 
 
 class Clamp(Op):
     """clamp(x, min, max); the gradient passes where min <= x <= max (as torch)."""
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, min=None, max=None):
-        self.saved = (x,)
+        self.save_for_backward(x)
         self.bounds = (min, max)
         return backend.array_module(x).clip(x, min, max)
 
     def backward(self, g):
         (x,) = self.saved
         lo, hi = self.bounds
+        xp = backend.array_module(g)
         mask = True
         if lo is not None:
             mask = x >= lo
         if hi is not None:
             mask = mask & (x <= hi)
-        return g * mask
+        if mask is True:
+            return g
+        return xp.where(mask, g, 0).astype(g.dtype, copy=False)  # select: inf * 0 would be NaN
 
 
 class Maximum(Op):
-    """Elementwise max; at ties each side gets half the gradient (as torch)."""
+    """Elementwise max; at ties each side gets half the gradient (as torch).
 
-    saves_inputs = (0, 1)
+    The gradient is selected, never multiplied by a mask, so an inf gradient gives 0 to
+    the losing side; next to a NaN both sides get the gradient, as torch's formula does.
+    """
+
     ufunc = "maximum"
 
     def forward(self, a, b):
-        self.saved = (a, b)
+        self.save_for_backward(a, b)
         return getattr(backend.array_module(a), self.ufunc)(a, b)
 
     def backward(self, g):
         a, b = self.saved
-        wins = (a > b) if self.ufunc == "maximum" else (a < b)
-        share = wins + 0.5 * (a == b)
-        return g * share.astype(g.dtype), g * (1 - share).astype(g.dtype)
+        xp = backend.array_module(g)
+        a_loses, b_loses = (a < b, a > b) if self.ufunc == "maximum" else (a > b, a < b)
+        shared = xp.where(a == b, g / 2, g)
+        zero = xp.zeros((), dtype=g.dtype)
+        return xp.where(a_loses, zero, shared), xp.where(b_loses, zero, shared)
 
 
 class Minimum(Maximum):
@@ -372,7 +341,7 @@ class Minimum(Maximum):
 
 class Where(Op):
     def forward(self, cond, a, b):
-        self.saved = (cond,)
+        self.save_for_backward(cond)
         return backend.array_module(cond).where(cond, a, b)
 
     def backward(self, g):
@@ -384,8 +353,6 @@ class Where(Op):
 
 class Cast(Op):
     """Change dtype; the gradient is cast back by the engine."""
-
-    backward_returns_tuple = False
 
     def forward(self, x, dtype):
         return x.astype(dtype)
@@ -531,7 +498,7 @@ def _compare(ufunc_name):
         xa = a.array if isinstance(a, Tensor) else a
         xb = b.array if isinstance(b, Tensor) else b
         if isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
-            raise RuntimeError(f"{ufunc_name}: tensors on different devices, {a.device} and {b.device}")
+            raise backend.device_mismatch(ufunc_name, a.device, b.device)
         try:
             out = getattr(t.xp, ufunc_name)(xa, xb)
         except ValueError as e:

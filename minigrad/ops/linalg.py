@@ -12,16 +12,13 @@ def _swap(a):
 
 
 class MatMul(Op):
-    saves_inputs = (0, 1)
-    cross_saves = True
-
     def forward(self, a, b):
-        self.saved = (a, b)
+        self.save_for_backward(a, b)
         return _mm(a, b)
 
     def backward(self, g):
         a, b = self.saved
-        need_a, need_b = self.next[0] is not None, self.next[1] is not None  # skip unneeded products
+        need_a, need_b = self.needs_input_grad  # skip unneeded products
         if a.ndim == 1 and b.ndim == 1:  # dot product
             return (g * b if need_a else None), (g * a if need_b else None)
         if a.ndim == 1:  # (k) @ (..., k, n) -> (..., n)
@@ -37,11 +34,8 @@ class MatMul(Op):
 class Linear(Op):
     """y = x @ w.T + b in one node: the hot path of every MLP (three nodes otherwise)."""
 
-    saves_inputs = (0, 1)
-    cross_saves = True
-
     def forward(self, x, w, b=None):
-        self.saved = (x, w)
+        self.save_for_backward(x, w)
         y = _mm(x, w.T)
         if b is not None:
             y += b  # y is fresh: adding in place saves an allocation
@@ -50,12 +44,12 @@ class Linear(Op):
 
     def backward(self, g):
         x, w = self.saved
-        nxt = self.next
+        need = self.needs_input_grad
         # the first layer's input is data: skipping its gradient saves a whole matmul
-        gx = _mm(g, w) if nxt[0] is not None else None
+        gx = _mm(g, w) if need[0] else None
         g2 = g.reshape(-1, g.shape[-1])
-        gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if nxt[1] is not None else None
-        gb = g2.sum(axis=0) if self.has_bias and nxt[2] is not None else None
+        gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if need[1] else None
+        gb = g2.sum(axis=0) if self.has_bias and need[2] else None
         return gx, gw, gb
 
 

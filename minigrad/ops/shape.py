@@ -34,8 +34,6 @@ def _shape_arg(shape, op):
 
 
 class Reshape(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, shape):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -45,8 +43,6 @@ class Reshape(Op):
 
 
 class Permute(Op):
-    backward_returns_tuple = False
-
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
@@ -61,8 +57,6 @@ class Permute(Op):
 class Expand(Op):
     """Broadcast to a larger shape; the engine's unbroadcast is the whole backward."""
 
-    backward_returns_tuple = False
-
     def forward(self, x, shape):
         return backend.array_module(x).broadcast_to(x, shape)
 
@@ -71,8 +65,6 @@ class Expand(Op):
 
 
 class Clone(Op):
-    backward_returns_tuple = False
-
     def forward(self, x):
         return x.copy()
 
@@ -82,8 +74,6 @@ class Clone(Op):
 
 class ToDevice(Op):
     """Copy to another device; the gradient is copied back to where the input lives."""
-
-    backward_returns_tuple = False
 
     def forward(self, x, device):
         self.source = backend.device_of(x)
@@ -123,8 +113,6 @@ def _is_basic(index):
 
 class GetItem(Op):
     """x[index]; the backward scatter-adds, so repeated integer indices accumulate."""
-
-    backward_returns_tuple = False
 
     def forward(self, x, index):
         self.meta = (x.shape, index, _is_basic(index))
@@ -195,7 +183,7 @@ def _same_dtype(tensors, op):
     first = tensors[0]
     for t in tensors[1:]:
         if t.device != first.device:
-            raise RuntimeError(f"{op}: expected all tensors on the same device, got {first.device} and {t.device}")
+            raise backend.device_mismatch(op, first.device, t.device)
         if t.dtype != first.dtype:
             first = _promote(first, t)[0]
     return [t.type(first.dtype) for t in tensors]

@@ -233,7 +233,7 @@ class GradientTracer:
         layer = self._layers[i]
 
         def hook(module, inputs, output):
-            if not autograd._grad_enabled:  # runs once per layer per pass: keep it lean
+            if not autograd.is_grad_enabled():  # runs once per layer per pass: keep it lean
                 return None
             prev, step = self._prev, self._step
             if prev is not None:  # the optimizer step is done: measure it while w is in cache

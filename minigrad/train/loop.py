@@ -8,13 +8,14 @@ import math
 import time
 
 from .. import autograd
+from ..optim import lr_scheduler
 from ..tensor import Tensor
 from .history import History
 from .metrics import metric_name
 from .progress import EpochProgress, choose_mode
 
 # Schedulers whose cycle is defined in batches (PyTorch's docs: "step after every batch").
-_PER_BATCH = ("OneCycleLR", "CyclicLR")
+_PER_BATCH = (lr_scheduler.OneCycleLR, lr_scheduler.CyclicLR)
 
 
 def _named_metrics(metrics):
@@ -115,12 +116,11 @@ def train_step(model, loss_fn, optimizer, batch, device=None, clip_grad_norm=Non
 
 def default_interval(scheduler):
     """The default stepping of `scheduler`: 'batch' for OneCycleLR/CyclicLR, else 'epoch'."""
-    names = {cls.__name__ for cls in type(scheduler).__mro__}
-    return "batch" if names.intersection(_PER_BATCH) else "epoch"
+    return "batch" if isinstance(scheduler, _PER_BATCH) else "epoch"
 
 
 def _is_plateau(scheduler):
-    return any(cls.__name__ == "ReduceLROnPlateau" for cls in type(scheduler).__mro__)
+    return isinstance(scheduler, lr_scheduler.ReduceLROnPlateau)
 
 
 def _group_lrs(optimizer):

@@ -1,8 +1,8 @@
-"""Elementwise primitives of `mg.nn`: activations beyond ``ops`` and dropout's mask.
+"""Activation primitives behind `mg.nn` (LeakyReLU, ELU, Softplus, GELU) and dropout's mask.
 
 Each is one graph node with PyTorch's forward and backward formulas (ATen's
 ``Activation.cpp``), so float64 results match torch to round-off. ``relu``, ``sigmoid``,
-``tanh``, ``softmax`` and ``log_softmax`` already live in ``minigrad.ops``.
+``tanh``, ``softmax`` and ``log_softmax`` are in ``elementwise.py`` and ``reduce.py``.
 """
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ import math
 
 from .. import backend
 from ..autograd import Op
-from ._erf import erf
+from .erf import erf
 
 
 class LeakyReLU(Op):
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, negative_slope):
-        self.saved = (x,)
+        self.save_for_backward(x)
         self.slope = negative_slope
         return backend.array_module(x).where(x > 0, x, x * negative_slope)
 
@@ -30,12 +27,9 @@ class LeakyReLU(Op):
 class ELU(Op):
     """alpha * (exp(x) - 1) for x <= 0, else x (expm1 keeps small |x| exact)."""
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, alpha):
         xp = backend.array_module(x)
-        self.saved = (x,)
+        self.save_for_backward(x)
         self.alpha = alpha
         return xp.where(x <= 0, xp.expm1(xp.minimum(x, 0)) * alpha, x)
 
@@ -48,12 +42,9 @@ class ELU(Op):
 class Softplus(Op):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch)."""
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, beta, threshold):
         xp = backend.array_module(x)
-        self.saved = (x,)
+        self.save_for_backward(x)
         self.beta, self.threshold = beta, threshold
         bx = x * beta
         linear = bx > threshold
@@ -78,12 +69,9 @@ _TANH_KAPPA = 0.044715
 class GELU(Op):
     """x * Phi(x) with the exact normal CDF (erf), or the tanh approximation."""
 
-    backward_returns_tuple = False
-    saves_inputs = (0,)
-
     def forward(self, x, approximate):
         xp = backend.array_module(x)
-        self.saved = (x,)
+        self.save_for_backward(x)
         self.approximate = approximate
         if approximate == "tanh":
             inner = _TANH_BETA * (x + _TANH_KAPPA * x * x * x)
@@ -107,8 +95,6 @@ class GELU(Op):
 class DropoutMask(Op):
     """x * mask, where mask is 0 or 1 / (1 - p) (inverted dropout keeps the mean)."""
 
-    backward_returns_tuple = False
-
     def forward(self, x, p, generator):
         xp = backend.array_module(x)
         keep = generator.uniform(x.shape, x.dtype) >= p
@@ -116,7 +102,7 @@ class DropoutMask(Op):
             mask = xp.zeros(x.shape, dtype=x.dtype)
         else:
             mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - p))
-        self.saved = (mask,)
+        self.save_for_backward(mask)
         return x * mask
 
     def backward(self, g):

@@ -21,8 +21,6 @@ class ClassNLL(Op):
     (NLL). `weight` is an optional (C,) array; `reduction` 'mean' | 'sum' | 'none'.
     """
 
-    backward_returns_tuple = False
-
     def forward(self, x, *, target, weight, ignore_index, reduction, label_smoothing, from_logits):
         xp = backend.array_module(x)
         m, c = x.shape
@@ -71,7 +69,7 @@ class ClassNLL(Op):
             if smooth is not None:
                 smooth_red = smooth.sum() if inv_smooth is None else smooth.sum() * inv_smooth
                 out = (1 - eps) * out + (eps / c) * smooth_red
-        self.saved = (probs, t, w_t, valid, weight)
+        self.save_for_backward(probs, t, w_t, valid, weight)
         self.meta = (m, c, eps, inv_nll, inv_smooth, x.shape, x.dtype)
         return xp.asarray(out, dtype=x.dtype)
 
@@ -103,8 +101,6 @@ class ClassNLL(Op):
 class BinaryCrossEntropy(Op):
     """-w (y log x + (1 - y) log(1 - x)), logs clamped at -100, elementwise (as torch)."""
 
-    saves_inputs = (0, 1)
-
     def forward(self, x, y, weight=None):
         xp = backend.array_module(x)
         with backend.ignore_float_errors(xp):
@@ -113,7 +109,7 @@ class BinaryCrossEntropy(Op):
         loss = (y - 1) * xp.maximum(log_1mx, -100) - y * xp.maximum(log_x, -100)
         if weight is not None:
             loss = loss * weight
-        self.saved = (x, y, weight, log_x, log_1mx)
+        self.save_for_backward(x, y, weight, log_x, log_1mx)
         return loss
 
     def backward(self, g):
@@ -125,14 +121,12 @@ class BinaryCrossEntropy(Op):
         # ATen's EPSILON is the float32 1e-12, i.e. this double
         gx = g * (x - y) / xp.maximum((1 - x) * x, 9.999999960041972e-13)
         # the target's gradient uses the unclamped logs, as torch does
-        gy = None if self.next[1] is None else g * (log_1mx - log_x)
+        gy = None if not self.needs_input_grad[1] else g * (log_1mx - log_x)
         return gx, gy, None
 
 
 class BinaryCrossEntropyWithLogits(Op):
     """(1 - y) x - L * log_sigmoid(x), L = 1 + (pos_weight - 1) y; stable for any x."""
-
-    saves_inputs = (0, 1)
 
     def forward(self, x, y, weight=None, pos_weight=None):
         xp = backend.array_module(x)
@@ -142,7 +136,7 @@ class BinaryCrossEntropyWithLogits(Op):
         loss = (1 - y) * x - (log_sig if lw is None else lw * log_sig)
         if weight is not None:
             loss = loss * weight
-        self.saved = (x, y, weight, pos_weight, log_sig)
+        self.save_for_backward(x, y, weight, pos_weight, log_sig)
         return loss
 
     def backward(self, g):
@@ -151,7 +145,7 @@ class BinaryCrossEntropyWithLogits(Op):
         if weight is not None:
             g = g * weight
         sig = xp.exp(log_sig)
-        want_gy = self.next[1] is not None
+        want_gy = self.needs_input_grad[1]
         if pos_weight is None:
             gx = g * (sig - y)
             gy = -g * x if want_gy else None

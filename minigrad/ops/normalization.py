@@ -47,7 +47,7 @@ class Normalize(Op):
                 out += bias.reshape(param_shape)  # `out` is fresh: add in place
         else:
             out = xhat if bias is None else xhat + bias.reshape(param_shape)
-        self.saved = (xhat, invstd, w)
+        self.save_for_backward(xhat, invstd, w)
         param = weight if weight is not None else bias
         self.meta = (axes, reduce_axes, batch_stats, None if param is None else param.shape, bias is not None)
         return out

@@ -1,0 +1,223 @@
+"""The backward engine: walks the graph from a root and accumulates leaf gradients.
+
+Backward processes a node once every consumer of it has passed its gradient down
+(Kahn's algorithm on consumer counts), with an explicit stack: depth is limited only by
+memory. Here, once for every op: unbroadcasting a gradient to its input's shape and
+casting it to the input's dtype, checking saved inputs' versions, freeing saved arrays
+right after use (unless ``retain_graph``), hooks, retained gradients and anomaly checks.
+"""
+from __future__ import annotations
+
+import weakref
+
+from .. import backend
+from ..grad_mode import is_anomaly_enabled
+from ..tensor import Tensor
+from . import anomaly
+
+# ---------------------------------------------------------------------------- engine
+# Callables ``observer(node, grad_array)`` run for every node backward reaches, before
+# its own backward (used by viz/trace to see the gradient flowing through the graph).
+# Empty by default, so ordinary training pays one truth test per node.
+grad_observers: list = []
+
+
+def _unbroadcast(grad, shape):
+    """Sum a broadcast gradient back to `shape` (NumPy broadcasting, reversed)."""
+    if grad.shape == shape:
+        return grad
+    xp = backend.array_module(grad)
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return xp.broadcast_to(grad, shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if extra:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _count_consumers(root):
+    """For each node reachable from `root`: how many nodes in the graph consume it.
+
+    Backward processes a node once all its consumers have passed their gradient down
+    (Kahn's algorithm), so no recursion and no separate topological sort are needed.
+    """
+    consumers = {root: 0}
+    stack = [root]
+    while stack:
+        for child in stack.pop().next:
+            if child is None or isinstance(child, Tensor):
+                continue
+            if child in consumers:
+                consumers[child] += 1
+            else:
+                consumers[child] = 1
+                stack.append(child)
+    return consumers
+
+
+def _run_hooks(hooks, grad_array):
+    g = Tensor._make(grad_array, False, None)
+    for hook in hooks:
+        new = hook(g)
+        if new is not None:
+            g = new if isinstance(new, Tensor) else Tensor._make(new, False, None)
+    return g.array
+
+
+def _accumulate_leaf(leaf, grad, incoming):
+    if leaf._hooks:
+        grad = _run_hooks(leaf._hooks, grad)
+    grad = backend.as_array(grad)
+    if leaf.grad is None:
+        # A pass-through or a view may alias another gradient: own the array we keep.
+        # (CuPy's flags have no `writeable`: its arrays are writeable unless they are views)
+        if grad is incoming or grad.base is not None or not getattr(grad.flags, "writeable", True):
+            grad = grad.copy()
+        leaf.grad = Tensor._make(grad, False, None)
+    else:
+        leaf.grad.array += grad
+
+
+def backward(root, gradient=None, retain_graph=False):
+    """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no grad_fn; did you forget "
+            "requires_grad=True on the inputs, or compute it under no_grad()?"
+        )
+    xp = root.xp
+    if gradient is None:
+        if root.array.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for scalar outputs, but this "
+                f"tensor has shape {tuple(root.shape)}; pass gradient= of that shape"
+            )
+        grad = xp.ones(root.shape, dtype=root.dtype)
+    else:
+        grad = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=root.dtype)
+        if grad.shape != root.shape:
+            raise RuntimeError(
+                f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
+                f"{tuple(root.shape)}"
+            )
+    if root.grad_fn is None:  # a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, grad, grad)
+        return
+    consumers = _count_consumers(root.grad_fn)
+    grads = {root.grad_fn: grad}
+    hooked = {}  # leaves with hooks: their hooks see the summed gradient once, as torch's
+    ready = [root.grad_fn]
+    check_anomaly = is_anomaly_enabled()
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        if g is None:  # no gradient reached this node: its inputs get none from it either
+            in_grads = (None,) * len(node.next)
+        else:
+            if node._hooks or grad_observers or node._retained is not None:
+                g = _before_node_backward(node, g)
+            if node._checks or node.saved is None:
+                node._verify_saved()
+            in_grads = node.backward(g)
+            if type(in_grads) is not tuple:  # one-input ops return their gradient bare
+                in_grads = (in_grads,)
+            if not retain_graph:  # free what forward saved as soon as it has been used
+                node.saved = None
+                node._checks = None
+            if check_anomaly:
+                anomaly.check_finite(node, in_grads, "backward")
+        for inp, ig in zip(node.next, in_grads):
+            if inp is None:
+                continue
+            if isinstance(inp, Tensor):  # a leaf (Tensor or nn.Parameter)
+                if ig is not None:
+                    if inp._hooks:
+                        # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
+                        # not. A flag, not the array: holding g would keep every node's gradient alive
+                        ig, prev = _conform(ig, inp), hooked.get(inp)
+                        hooked[inp] = (ig, ig is g) if prev is None else (prev[0] + ig, False)
+                    else:
+                        _accumulate_leaf(inp, _conform(ig, inp), g)
+                continue
+            if ig is not None:
+                if ig.shape != inp.shape or ig.dtype != inp.dtype:
+                    ig = _conform(ig, inp)
+                prev = grads.get(inp)
+                grads[inp] = ig if prev is None else prev + ig
+            left = consumers[inp] - 1
+            consumers[inp] = left
+            if left == 0:
+                ready.append(inp)
+    for leaf, (total, aliased) in hooked.items():
+        _accumulate_leaf(leaf, total, total if aliased else None)
+
+
+def _conform(grad, target):
+    """Sum a gradient down to `target`'s shape and cast it to its dtype (leaf or node)."""
+    if grad.shape != target.shape:
+        grad = _unbroadcast(grad, target.shape)
+    if grad.dtype != target.dtype:
+        grad = grad.astype(target.dtype)
+    return grad
+
+
+def _before_node_backward(node, g):
+    """The rare extras before a node's backward: hooks, observers, retained gradients."""
+    if node._hooks:
+        g = _run_hooks(node._hooks, g)
+    for observer in grad_observers:
+        observer(node, g)
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            if t.grad is None:
+                t.grad = Tensor._make(g.copy(), False, None)
+            else:
+                t.grad.array += g
+    return g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
+    """Gradients of `outputs` w.r.t. `inputs`, leaving every tensor's ``.grad`` as it was."""
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    # backward accumulates (in place) into every leaf it reaches: park their .grad aside
+    saved = {t: t.grad for t in [*_leaves(outputs), *inputs]}
+    retained = [(t.grad_fn, t.grad_fn._retained) for t in inputs if t.grad_fn is not None]
+    for t in saved:
+        t.grad = None
+    for t in inputs:
+        if t.grad_fn is not None:
+            t.retain_grad()
+    try:
+        backward(outputs, grad_outputs, retain_graph=retain_graph)
+        return tuple(t.grad for t in inputs)
+    finally:
+        for t, g in saved.items():
+            t.grad = g
+        for node, ref in retained:
+            node._retained = ref
+
+
+def _leaves(root):
+    """The leaf tensors that the graph ending in `root` reaches."""
+    if root.grad_fn is None:
+        return [root]
+    leaves, seen, stack = [], {root.grad_fn}, [root.grad_fn]
+    while stack:
+        for child in stack.pop().next:
+            if isinstance(child, Tensor):
+                leaves.append(child)
+            elif child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return leaves
+
+
+def retain(node, tensor):
+    """Make backward store the gradient flowing through `node` in ``tensor.grad``."""
+    node._retained = weakref.ref(tensor)
