@@ -10,8 +10,14 @@ diagnosis, the computation graph coloured by gradient magnitude, and the weights
 
     python examples/train_digits.py                  # a few seconds on a laptop CPU
     python examples/train_digits.py --compare-torch  # the same model in PyTorch, side by side
+
+With --compare-torch both frameworks build the model from the same seed, each with its
+own generator (no weights are copied), and print the untrained model's loss on the first
+shuffled batch in training mode (dropout on): the same number, because minigrad's CPU
+random streams are torch's (same initial weights, same batch, same dropout masks).
     python examples/train_digits.py --device cuda
 """
+import copy
 import os
 import shutil
 import time
@@ -82,10 +88,29 @@ def write_outputs(r, out):
             print(f"wrote {path}")
 
 
+def initial_loss(model, batches, loss_fn, generators, no_grad):
+    """The untrained model's loss on the first batch in training mode, touching nothing:
+    a copy of the model (BatchNorm's running statistics move) and the random streams put
+    back, so training goes on exactly as without this probe."""
+    states = [g.get_state() for g in generators]
+    probe = copy.deepcopy(model)
+    probe.train()
+    with no_grad():
+        x, y = next(iter(batches))
+        loss = loss_fn(probe(x), y).item()
+    for g, state in zip(generators, states):
+        g.set_state(state)
+    return loss
+
+
 def train_minigrad(args, split, device):
     mg.manual_seed(args.seed)
     train_loader, val_loader, test_loader = _common.split_loaders(split, args.batch_size, device, args.seed)
     model = _common.mlp((64,) + HIDDEN + (10,), batchnorm=True, dropout=args.dropout).to(device)
+    if args.compare_torch and device == "cpu":
+        loss = initial_loss(model, train_loader, nn.CrossEntropyLoss(),
+                            [mg.backend.default_generator("cpu"), train_loader.generator], mg.no_grad)
+        print(f"minigrad: initial loss {loss:.6f} (untrained model, first shuffled batch, dropout on)")
     opt = optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = make_scheduler(optim.lr_scheduler, args.scheduler, opt, args.epochs, len(train_loader), args.lr)
     stopper = train.EarlyStopping(monitor="val_loss", patience=args.patience)
@@ -121,13 +146,22 @@ def train_torch(args, split):
     loss_fn = torch.nn.CrossEntropyLoss()
     best, best_state, wait = float("inf"), None, 0
     gen = torch.Generator().manual_seed(args.seed)
+    x, y = t["train"]
+
+    def epoch_batches():
+        """A shuffled DataLoader's draws (a base seed, then randperm), indexing whole batches."""
+        torch.empty((), dtype=torch.int64).random_(generator=gen)
+        for idx in torch.randperm(len(x), generator=gen).split(args.batch_size):
+            yield x[idx], y[idx]
+
+    loss = initial_loss(model, epoch_batches(), loss_fn, [torch.default_generator, gen], torch.no_grad)
+    print(f"PyTorch:  initial loss {loss:.6f} (untrained model, first shuffled batch, dropout on)")
     start = time.perf_counter()
     for epoch in range(args.epochs):
         model.train()
-        x, y = t["train"]
-        for idx in torch.randperm(len(x), generator=gen).split(args.batch_size):
+        for xb, yb in epoch_batches():
             opt.zero_grad()
-            loss_fn(model(x[idx]), y[idx]).backward()
+            loss_fn(model(xb), yb).backward()
             opt.step()
             if args.scheduler == "onecycle":
                 sched.step()

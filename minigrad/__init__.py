@@ -14,6 +14,8 @@ from .factories import (
     arange, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like, linspace, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
+from .factories import bernoulli, multinomial, normal  # noqa: E402  torch's random functions
+
 from .gradcheck import gradcheck
 from .ops import *  # noqa: F401,F403  (the functional form of every op)
 from .ops import all, any, max, min, sum, abs, pow  # noqa: F401  shadow builtins on purpose, as torch

@@ -8,10 +8,11 @@ default dtype, random generators, and host <-> device transfer.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 
-from . import blas
+from . import _cpu_random, _mt19937, blas
 
 # ---------------------------------------------------------------------------- dtypes
 float16 = np.dtype("float16")
@@ -183,6 +184,126 @@ def on_device(device):
     return _DeviceScope(device)
 
 
+def off_current_device(array) -> bool:
+    """For a GPU array: whether it lives on another GPU than the current one (then a
+    kernel reading it must run under `on_device_of(array)`)."""
+    return array.device.id != _cupy.cuda.runtime.getDevice()
+
+
+def on_device_of(array):
+    """Context manager: the current GPU becomes `array`'s, so kernels launch and results
+    are allocated there (CuPy runs everything on the current device)."""
+    return array.device
+
+
+_NO_SCOPE = contextlib.nullcontext()
+
+
+def scope_of(tensors):
+    """Context manager: the device of the first tensor (or array) in `tensors` that lives
+    on a GPU other than the current one; a no-op otherwise (always on the CPU)."""
+    for t in tensors:
+        a = getattr(t, "array", t)
+        if type(a) is ndarray:
+            return _NO_SCOPE
+        if a is not None and not isinstance(a, np.generic) and hasattr(a, "device"):
+            return on_device_of(a) if off_current_device(a) else _NO_SCOPE
+    return _NO_SCOPE
+
+
+def runs_on_own_device(method):
+    """Decorator: a method of a tensor (an object with `.array`) runs on its device."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        a = self.array
+        if type(a) is not ndarray and off_current_device(a):
+            with on_device_of(a):
+                return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------- deferred checks
+# A GPU op cannot look at its inputs' values without making the host wait. Like PyTorch's
+# device-side asserts, such a check computes a 0-d flag on the device and raises at the
+# next point that waits for the device anyway (item(), numpy(), tolist(), printing, a move
+# to the CPU). Flags of the same check are OR-ed together on the device, so a loop that
+# never syncs keeps one flag per check, not one per step.
+_deferred: dict = {}  # (device, error class, message) -> 0-d bool device array
+
+
+def check_later(bad, error, message):
+    """Raise ``error(message)`` if the 0-d bool array `bad` is true: now for host arrays,
+    at the next sync for device arrays."""
+    if isinstance(bad, (np.ndarray, np.generic)):
+        if bad:
+            raise error(message)
+        return
+    key = (bad.device.id, error, message)
+    prev = _deferred.get(key)
+    _deferred[key] = bad if prev is None else (prev | bad)
+
+
+def raise_deferred():
+    """Raise the first failed deferred check (one device->host transfer per device)."""
+    if not _deferred:
+        return
+    pending = list(_deferred.items())
+    _deferred.clear()
+    cp = _load_cupy()
+    by_device: dict = {}
+    for key, flag in pending:
+        by_device.setdefault(key[0], []).append((key, flag))
+    for dev, items in by_device.items():
+        with cp.cuda.Device(dev):
+            values = cp.stack([f for _, f in items]).get()
+        for ((_, error, message), _), failed in zip(items, values):
+            if failed:
+                raise error(message)
+
+
+def item(array):
+    """A one-element array's value as a Python number (raises pending deferred checks)."""
+    if _deferred:
+        raise_deferred()
+    return array.item()
+
+
+def prepare_index(index, array):
+    """An index for a GPU `array`, with CuPy's silent wrap-around of out-of-range integer
+    indices turned into PyTorch's IndexError: host index arrays are checked here and
+    uploaded to `array`'s device; device index arrays get a deferred device-side check."""
+    parts = index if isinstance(index, tuple) else (index,)
+    shape = array.shape
+    used = sum(getattr(p, "ndim", 1) if getattr(p, "dtype", None) == bool_ else 1
+               for p in parts if p is not None and p is not Ellipsis)
+    out, axis = [], 0
+    for p in parts:
+        if p is Ellipsis:
+            axis += len(shape) - used
+        elif p is None:
+            pass
+        elif hasattr(p, "dtype") and p.dtype.kind in "iu" and axis < len(shape):
+            n = shape[axis]
+            if isinstance(p, np.ndarray):
+                if p.size and (p.min() < -n or p.max() >= n):
+                    bad = p[(p < -n) | (p >= n)].flat[0]
+                    raise IndexError(f"index {int(bad)} is out of range for dimension {axis} with size {n} "
+                                     f"of a tensor of shape {tuple(shape)}")
+                p = to_device(p, device_of(array))
+            elif p.size:
+                check_later(((p < -n) | (p >= n)).any(), IndexError,
+                            f"an index tensor has a value out of range for dimension {axis} with size {n} "
+                            f"of a tensor of shape {tuple(shape)} (a deferred device-side check)")
+        elif isinstance(p, np.ndarray):  # a host bool mask
+            p = to_device(p, device_of(array))
+        out.append(p)
+        axis += getattr(p, "ndim", 1) if getattr(p, "dtype", None) == bool_ else (0 if p is None or p is Ellipsis else 1)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
 def ignore_float_errors(xp):
     """Context manager silencing NumPy's divide/invalid/overflow warnings.
 
@@ -205,20 +326,72 @@ def to_device(array, device):
     if src == device:
         return array
     if device == "cpu":
-        return array.get()
+        return to_host(array)
     cp = _require_cupy(f"moving to {device}")
+    _follow(cp, device)
     with cp.cuda.Device(int(device[5:])):
-        return cp.asarray(array)
+        # cp.asarray may hand back an array of another GPU as it is; a copy lands here
+        return cp.asarray(array) if src == "cpu" else array.copy()
+
+
+def _follow(cp, device):
+    """Make `device` CuPy's current GPU once data is placed there: code that works on raw
+    arrays outside an op (metrics, state loading, user code) then runs where the data is,
+    as a program that lives on cuda:1 expects. Ops still run on their own tensors'
+    device when several GPUs are mixed."""
+    idx = int(device[5:])
+    if cp.cuda.runtime.getDevice() != idx:
+        cp.cuda.runtime.setDevice(idx)
+
+
+def memory_order(array, like=None):
+    """`array` as a view whose C order is the memory order of `like` (default: itself), its
+    axes sorted by decreasing stride: the order torch's CPU kernels visit a tensor's elements
+    in, so in-place random fills of a transposed view draw as torch's do."""
+    like = array if like is None else like
+    if like.ndim < 2 or like.flags.c_contiguous:
+        return array
+    axes = sorted(range(like.ndim), key=lambda d: -abs(like.strides[d]) if like.shape[d] > 1 else 0)
+    return array.transpose(axes)
 
 
 def to_host(array):
     """A NumPy array with the same values (no copy for host arrays)."""
-    return array if isinstance(array, np.ndarray) else (np.asarray(array) if isinstance(array, np.generic) else array.get())
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, np.generic):
+        return np.asarray(array)
+    if _deferred:
+        if array.dtype == float64 and array.ndim == 1:  # e.g. the tracer's stacked statistics
+            return _get_with_deferred_checks(array)
+        raise_deferred()
+    return array.get()
+
+
+def _get_with_deferred_checks(array):
+    """`array.get()` with this device's pending check flags in the same transfer."""
+    dev = array.device.id
+    keys = [k for k in _deferred if k[0] == dev]
+    if not keys:
+        raise_deferred()
+        return array.get()
+    cp = _load_cupy()
+    with array.device:
+        flags = cp.stack([_deferred.pop(k) for k in keys]).astype(float64)
+        host = cp.concatenate([array, flags]).get()
+    for (_, error, message), failed in zip(keys, host[array.size:]):
+        if failed:
+            _deferred.clear()
+            raise error(message)
+    raise_deferred()  # other devices' flags, if any
+    return host[:array.size]
 
 
 def asarray(data, dtype=None, device="cpu"):
     """Build a backend array on `device` from Python data, NumPy or CuPy arrays."""
     xp = xp_for_device(device)
+    if device != "cpu":
+        _follow(xp, device)
     if device != "cpu" and isinstance(data, np.ndarray):
         data = to_device(data, device)
     elif device == "cpu" and not isinstance(data, (np.ndarray, np.generic)) and hasattr(data, "get") and hasattr(data, "device"):
@@ -282,21 +455,34 @@ def scatter_add(target, index, values):
 class Generator:
     """An explicit random stream for one device, as ``torch.Generator``.
 
-    CPU streams use NumPy's PCG64; CUDA streams use CuPy's RandomState. The same seed
-    gives the same numbers on the same device (not across devices).
+    CPU streams are PyTorch's own: an MT19937 engine seeded and consumed exactly as torch's
+    CPU generator (see ``_mt19937.py`` and ``_cpu_random.py``), so the same seed gives the
+    same numbers as torch on the CPU. An unseeded CPU generator starts from torch's default
+    seed, 67280421310721. CUDA streams use CuPy's RandomState: fast, reproducible per seed,
+    but not torch's CUDA numbers.
     """
 
     def __init__(self, device="cpu"):
         self.device = canonical_device(device)
-        self._seed = int(np.random.SeedSequence().entropy % (2**63))
         self._rng = None
+        if self.device == "cpu":
+            self._stream = _mt19937.MT19937Stream()
+            self._seed = self._stream.initial_seed
+        else:
+            self._stream = None
+            self._seed = int(np.random.SeedSequence().entropy % (2**63))
 
     def manual_seed(self, seed):
-        """Reseed; returns the generator itself, as in PyTorch."""
+        """Reseed; returns the generator itself, as in PyTorch.
+
+        Seeds in [-2^63, 2^64) are accepted; a negative seed wraps to 2^64 + seed, as torch.
+        """
         seed = int(seed)
-        if seed < 0:
-            raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
-        self._seed = seed
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"manual_seed: seed must be within [-2**63, 2**64), got {seed}")
+        self._seed = seed % 2**64
+        if self._stream is not None:
+            self._stream.manual_seed(self._seed)
         self._rng = None
         return self
 
@@ -310,9 +496,11 @@ class Generator:
 
     @property
     def rng(self):
+        """A NumPy Generator (CuPy RandomState on CUDA) on this stream, for host-side code
+        that wants NumPy's API; on the CPU it shares (and advances) the torch-compatible engine."""
         if self._rng is None:
             if self.device == "cpu":
-                self._rng = np.random.Generator(np.random.PCG64(self._seed))
+                self._rng = np.random.Generator(self._stream.bits)
             else:
                 cp = _require_cupy(f"a Generator on {self.device}")
                 with cp.cuda.Device(int(self.device[5:])):
@@ -320,47 +508,114 @@ class Generator:
         return self._rng
 
     def get_state(self):
-        """The stream's state (CPU: a dict you can pass back to set_state)."""
+        """The stream's state: on the CPU a uint8 array in torch's ByteTensor layout, so
+        ``torch.Generator().set_state(torch.from_numpy(state))`` continues the same stream."""
         if self.device != "cpu":
             raise NotImplementedError("get_state is only available for CPU generators")
-        return {"seed": self._seed, "state": self.rng.bit_generator.state}
+        return self._stream.get_state()
 
     def set_state(self, state):
-        self._seed = state["seed"]
-        self.rng.bit_generator.state = state["state"]
+        """Restore a state from `get_state` (a uint8 array, Tensor or torch ByteTensor)."""
+        if self.device != "cpu":
+            raise NotImplementedError("set_state is only available for CPU generators")
+        self._stream.set_state(np.asarray(state))
+        self._seed = self._stream.initial_seed
         return self
 
-    # -- sampling primitives, one per kind, each valid on numpy and cupy --
+    # -- sampling primitives: on the CPU torch's algorithms (_cpu_random), else CuPy's --
     def uniform(self, shape, dtype, low=0.0, high=1.0):
+        """Samples of U(low, high) as ``Tensor.uniform_``."""
+        if self._stream is not None:
+            return _cpu_random.uniform(self._stream, shape, _float_or_double(dtype), low, high).astype(dtype, copy=False)
         with on_device(self.device):
-            if self.device == "cpu":
-                u = self.rng.random(shape, dtype=dtype if dtype in (float32, float64) else float64)
-            else:
-                u = self.rng.random_sample(shape, dtype=dtype if dtype in (float32, float64) else float64)
+            u = self.rng.random_sample(shape, dtype=_single_or_double(dtype))
             if low != 0.0 or high != 1.0:
                 u = u * (high - low) + low
             return u.astype(dtype, copy=False)
 
-    def normal(self, shape, dtype, mean=0.0, std=1.0):
+    def normal(self, shape, dtype, mean=0.0, std=1.0, contiguous=True):
+        """Samples of N(mean, std^2) as ``Tensor.normal_`` (on a non-`contiguous` tensor torch
+        takes its scalar path)."""
+        if self._stream is not None:
+            z = _cpu_random.normal(self._stream, shape, _float_or_double(dtype), mean, std, contiguous)
+            return z.astype(dtype, copy=False)
         with on_device(self.device):
-            d = dtype if dtype in (float32, float64) else float64
-            z = self.rng.standard_normal(shape, dtype=d)
+            z = self.rng.standard_normal(shape, dtype=_single_or_double(dtype))
             if std != 1.0 or mean != 0.0:
                 z = z * std + mean
             return z.astype(dtype, copy=False)
 
     def integers(self, low, high, shape, dtype=int64):
+        """Integers uniform in [low, high), as ``torch.randint`` / ``Tensor.random_(low, high)``."""
+        if self._stream is not None:
+            return _cpu_random.random_from_to(self._stream, shape, dtype, low, high)
         with on_device(self.device):
-            if self.device == "cpu":
-                return self.rng.integers(low, high, size=shape, dtype=dtype)
-            return self.rng.randint(low, high, size=shape, dtype=dtype)
+            return self.rng.randint(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def random_bits(self, shape, dtype):
+        """``Tensor.random_()`` without bounds: [0, max] of an integer dtype, [0, 2^mantissa]
+        of a float dtype."""
+        if self._stream is not None:
+            return _cpu_random.random_bits(self._stream, shape, dtype)
+        dt = np.dtype(dtype)
+        top = (1 << np.finfo(dt).nmant + 1) if dt.kind == "f" else (1 if dt == bool_ else int(np.iinfo(dt).max))
+        with on_device(self.device):  # int64's top itself is left out: its bound must fit int64
+            return self.rng.randint(0, min(top + 1, 2**63 - 1), size=shape, dtype=np.int64).astype(dt)
 
     def permutation(self, n):
+        """A random permutation of 0..n-1 as ``torch.randperm`` (int64)."""
+        if self._stream is not None:
+            return _cpu_random.randperm(self._stream, int(n))
         with on_device(self.device):
-            return self.rng.permutation(n).astype(int64, copy=False)
+            return self.rng.permutation(int(n)).astype(int64, copy=False)  # CuPy takes a Python int only
+
+    def bernoulli(self, shape, dtype, p):
+        """0/1 samples with P(1) = p (a float), as ``Tensor.bernoulli_(p)``."""
+        if self._stream is not None:
+            return _cpu_random.bernoulli_scalar(self._stream, shape, dtype, p)
+        return (self.uniform(shape, float64) < p).astype(dtype)
+
+    def bernoulli_from(self, probs, dtype):
+        """0/1 samples with P(1) = probs (an array), as ``torch.bernoulli(probs)``."""
+        if self._stream is not None:
+            return _cpu_random.bernoulli_tensor(self._stream, to_host(probs), dtype)
+        return (self.uniform(probs.shape, probs.dtype) < probs).astype(dtype)
+
+    def exponential(self, shape, dtype, lambd=1.0):
+        """Samples of Exp(lambd) as ``Tensor.exponential_``."""
+        if self._stream is not None:
+            return _cpu_random.exponential(self._stream, shape, dtype, lambd)
+        with on_device(self.device):
+            return (self.rng.exponential(1.0 / lambd, size=shape)).astype(dtype)
+
+    def multinomial(self, probs, num_samples, replacement=False):
+        """Category indices drawn from the rows of `probs`, as ``torch.multinomial``."""
+        if self._stream is not None:
+            return _cpu_random.multinomial(self._stream, to_host(probs), num_samples, replacement)
+        xp = array_module(probs)
+        rows = probs.reshape(-1, probs.shape[-1])
+        if replacement:
+            cum = xp.cumsum(rows, axis=1)
+            u = self.uniform((rows.shape[0], num_samples), float64) * cum[:, -1:]
+            idx = xp.stack([xp.searchsorted(c, v, side="right") for c, v in zip(cum, u)])
+        else:
+            score = rows / self.exponential(rows.shape, rows.dtype)
+            idx = xp.argsort(-score, axis=1)[:, :num_samples]
+        return idx.astype(int64).reshape(probs.shape[:-1] + (num_samples,))
 
     def __repr__(self):
         return f"Generator(device={self.device!r}, seed={self._seed})"
+
+
+def _float_or_double(dtype):
+    """The dtype CPU random floats are drawn in: float16/32/64 as asked, else float64."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype in (float16, float32, float64) else float64
+
+
+def _single_or_double(dtype):
+    """The dtype CuPy draws in (float32 or float64; the result is cast afterwards)."""
+    return dtype if np.dtype(dtype) in (float32, float64) else float64
 
 
 _default_generators: dict = {}

@@ -207,6 +207,79 @@ def randperm(n, generator=None, device=None) -> Tensor:
     return _finish(gen.permutation(n), False)
 
 
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Normal samples, with torch.normal's overloads: ``normal(mean, std, size)`` with float
+    mean and std; ``normal(mean_tensor, std_tensor)``, ``normal(mean_tensor, std=1.0)`` and
+    ``normal(mean=0.0, std=std_tensor)`` with the broadcast shape of the tensors.
+
+    As torch on the CPU: standard normals scaled by `std` then shifted by `mean` (a float
+    std is folded into the draw when the mean is a tensor), so the numbers match torch's.
+    """
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal: size is required when mean and std are numbers")
+        gen, device = _generator(generator, device)
+        dtype = backend.to_dtype(dtype) or backend.get_default_dtype()
+        if std < 0:
+            raise RuntimeError(f"normal: expected std >= 0.0, got {std}")
+        return _finish(gen.normal(_size((size,), "normal"), dtype, mean, std), requires_grad)
+    ref = mean if isinstance(mean, Tensor) else std
+    if isinstance(std, Tensor) and bool((std.array < 0).any()):
+        raise RuntimeError("normal: std tensor has negative entries")
+    if not isinstance(std, Tensor) and std < 0:
+        raise RuntimeError(f"normal: expected std >= 0.0, got {std}")
+    gen, _ = _generator(generator, ref.device)
+    xp = ref.xp
+    shape = xp.broadcast(mean.array, std.array).shape if isinstance(mean, Tensor) and isinstance(std, Tensor) else ref.shape
+    if isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        out = gen.normal(shape, ref.dtype, 0.0, std)
+    else:
+        out = gen.normal(shape, ref.dtype) * std.array.astype(ref.dtype, copy=False)
+    out = xp.add(out, mean.array if isinstance(mean, Tensor) else mean, dtype=ref.dtype)
+    return _finish(out, requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """0/1 samples in `input`'s dtype: P(1) = input elementwise, or the float `p` for every
+    element when given (``torch.bernoulli(input, p)``)."""
+    gen, _ = _generator(generator, input.device)
+    if p is not None:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli: expected p in [0, 1], got {p}")
+        return _finish(gen.bernoulli(input.shape, input.dtype, p), False)
+    if input.dtype.kind != "f":
+        raise TypeError(f"bernoulli: probabilities must be floating point, got {input.dtype}")
+    probs = input.array
+    if bool(((probs < 0) | (probs > 1)).any()):
+        raise RuntimeError("bernoulli: expected all probabilities in [0, 1]")
+    return _finish(backend.to_device(gen.bernoulli_from(probs, input.dtype), input.device), False)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    """`num_samples` category indices per row of the non-negative weights `input` (1-D or
+    2-D), with or without replacement, as ``torch.multinomial`` (int64)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got {input.dtype}")
+    num_samples = int(num_samples)
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
+    n_categories = input.shape[-1]
+    if not replacement and num_samples > n_categories:
+        raise RuntimeError(
+            f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_categories}) "
+            "samples without replacement")
+    weights = input.array
+    xp = input.xp
+    if not bool(xp.isfinite(weights).all()) or bool((weights < 0).any()):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    if bool((weights.sum(axis=-1) == 0).any()):
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    gen, _ = _generator(generator, input.device)
+    return _finish(backend.to_device(gen.multinomial(weights, num_samples, replacement), input.device), False)
+
+
 def rand_like(input, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     dtype, device = _like(input, dtype, device)
     return rand(input.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)

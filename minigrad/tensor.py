@@ -295,7 +295,7 @@ class Tensor:
         """The single value as a Python number."""
         if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, this one has shape {tuple(self.shape)}")
-        return self.array.item()
+        return backend.item(self.array)
 
     def tolist(self):
         return backend.to_host(self.array).tolist()
@@ -373,15 +373,62 @@ class Tensor:
         """Fill with samples from U(a, b) drawn from `generator` (or the default one)."""
         self._inplace("uniform_")
         gen = generator or backend.default_generator(self.device)
-        self.array[...] = gen.uniform(self.shape, self.dtype, a, b)
+        view = backend.memory_order(self.array)  # torch fills in memory order
+        view[...] = gen.uniform(view.shape, self.dtype, a, b)
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         """Fill with samples from N(mean, std^2) drawn from `generator` (or the default)."""
         self._inplace("normal_")
         gen = generator or backend.default_generator(self.device)
-        self.array[...] = gen.normal(self.shape, self.dtype, mean, std)
+        view = backend.memory_order(self.array)
+        view[...] = gen.normal(view.shape, self.dtype, mean, std, self.array.flags.c_contiguous)
         return self
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Fill with integers uniform in [from_, to) (``random_(to)``: [0, to); no bounds:
+        [0, dtype max], or [0, 2^mantissa] for floats), as torch."""
+        self._inplace("random_")
+        gen = generator or backend.default_generator(self.device)
+        view = backend.memory_order(self.array)
+        if to is None and from_ == 0:
+            view[...] = gen.random_bits(view.shape, self.dtype)
+        else:
+            low, high = (0, from_) if to is None else (from_, to)
+            if high <= low:
+                raise RuntimeError(f"random_: expects 'from' < 'to', got from={low} to={high}")
+            view[...] = gen.integers(low, high, view.shape, self.dtype)
+        return self
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with samples of Exp(lambd) (density lambd * exp(-lambd x))."""
+        self._inplace("exponential_")
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_: expects lambda > 0.0, got {lambd}")
+        gen = generator or backend.default_generator(self.device)
+        view = backend.memory_order(self.array)
+        view[...] = gen.exponential(view.shape, self.dtype, lambd)
+        return self
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 0/1 samples, 1 with probability `p` (a float, or a tensor broadcast to self)."""
+        self._inplace("bernoulli_")
+        gen = generator or backend.default_generator(self.device)
+        view = backend.memory_order(self.array)
+        if isinstance(p, Tensor):
+            probs = backend.memory_order(self.xp.broadcast_to(p.array, self.shape), like=self.array)
+            view[...] = backend.to_device(gen.bernoulli_from(probs, self.dtype), self.device)
+        else:
+            if not 0 <= p <= 1:
+                raise RuntimeError(f"bernoulli_: expected p in [0, 1], got {p}")
+            view[...] = gen.bernoulli(view.shape, self.dtype, p)
+        return self
+
+
+# The random fills write the array directly (no Op): run them on the tensor's GPU too.
+for _name in ("uniform_", "normal_"):
+    setattr(Tensor, _name, backend.runs_on_own_device(getattr(Tensor, _name)))
+del _name
 
 
 class _HookHandle:

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 import minigrad as mg
+from conftest import STRICT_CUPY, STRICT_CUPY_PATH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,8 +35,14 @@ OUTPUTS = {
 }
 
 
-def run_example(name, *args, timeout=120):
+def run_example(name, *args, timeout=120, strict_cupy=None):
+    """Run an example as a user would; on the stand-in leg (or with `strict_cupy`, a device
+    count) with tests/strict_cupy first on its path."""
     env = dict(os.environ, MPLBACKEND="Agg")
+    if strict_cupy is not None or STRICT_CUPY:
+        env["PYTHONPATH"] = os.pathsep.join([STRICT_CUPY_PATH, ROOT, env.get("PYTHONPATH", "")])
+        if strict_cupy is not None:
+            env["STRICT_CUPY_DEVICES"] = str(strict_cupy)
     return subprocess.run([sys.executable, os.path.join(ROOT, "examples", f"{name}.py"), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -80,3 +87,34 @@ def test_train_digits_default_run_reaches_97_percent(device, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     accuracy = float(re.search(r"test accuracy (\d+\.\d+)%", proc.stdout).group(1))
     assert accuracy >= 97.0, proc.stdout[-2000:]
+
+
+@pytest.mark.parametrize("name", [n for n in EXAMPLES if n != "gpu"])
+def test_quick_run_on_the_second_device_of_a_two_device_stand_in(name, tmp_path):
+    # everything computed from cuda:1 tensors must stay on cuda:1 (the stand-in raises
+    # CuPy's peer-access error when a kernel on one device reads another's array)
+    out_args = ["--out", str(tmp_path)] if name in OUTPUTS else []
+    proc = run_example(name, "--quick", *out_args, "--device", "cuda:1", strict_cupy=2)
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
+def test_gpu_check_dry_run_lists_install_suite_every_example_and_the_gpu_benchmarks():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gpu_check.py"), "--dry-run"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "--install-only --cupy-package cupy-cuda12x" in out
+    assert "MINIGRAD_TEST_DEVICE=cuda" in out and "-m pytest" in out
+    for name in EXAMPLES:
+        assert f"examples/{name}.py --quick" in out.replace(os.sep, "/"), name
+    assert out.count("--device cuda") >= len(EXAMPLES)  # every example but gpu.py, and the bench
+    assert "tools/bench.py A B --device cuda" in out.replace(os.sep, "/")
+
+
+def test_train_digits_compare_torch_prints_torchs_initial_loss(torch, tmp_path):
+    # same seed, no copied weights: the same initial weights, batch and dropout masks
+    proc = run_example("train_digits", "--quick", "--compare-torch", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    losses = dict(re.findall(r"(minigrad|PyTorch): +initial loss (\d+\.\d+)", proc.stdout))
+    assert set(losses) == {"minigrad", "PyTorch"}, proc.stdout[-2000:]
+    assert f"{float(losses['minigrad']):.4f}" == f"{float(losses['PyTorch']):.4f}"

@@ -1,11 +1,11 @@
-"""minigrad benchmarks, side by side with PyTorch (CPU) when it is installed.
+"""minigrad benchmarks, side by side with PyTorch on the same device when it has it.
 
     python tools/bench.py            # every scenario
     python tools/bench.py A C        # some of them
     python tools/bench.py --device cuda
 
 Scenarios (issue 2): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
-32/128/1024; B: 20 x (Linear(256, 256) + Sigmoid), MSE, batch 64; C: a chain of 200 tiny
+32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) + Sigmoid), MSE, batch 64; C: a chain of 200 tiny
 elementwise ops, forward + backward (per-op overhead). Area benchmarks live in
 tools/bench_<area>.py and are run from here when present.
 
@@ -56,14 +56,14 @@ def median_ms(fn, repeat, warmup=3, sync=None):
 SETTLE_S = 0.3
 
 
-def interleaved(mg_step, torch_step, repeat, rounds=5, sync=None):
+def interleaved(mg_step, torch_step, repeat, rounds=5, sync=None, torch_sync=None):
     """Medians of both steps, measured in alternating rounds to share machine noise."""
     a, b = [], []
     for _ in range(rounds):
         a.append(median_ms(mg_step, max(repeat // rounds, 3), sync=sync))
         if torch_step is not None:
             time.sleep(SETTLE_S)
-            b.append(median_ms(torch_step, max(repeat // rounds, 3)))
+            b.append(median_ms(torch_step, max(repeat // rounds, 3), sync=torch_sync))
             time.sleep(SETTLE_S)
     return statistics.median(a), (statistics.median(b) if b else None)
 
@@ -78,6 +78,19 @@ def row(name, ms, torch_ms):
 # ------------------------------------------------------------------ models
 def _mg_sync(device):
     return mg.cuda.synchronize if device != "cpu" else None
+
+
+def _torch_device(device):
+    """The device torch is compared on: the same one, where torch can use it; else None."""
+    if torch is None:
+        return None
+    if device == "cpu":
+        return "cpu"
+    return device if torch.cuda.is_available() else None
+
+
+def _torch_sync(device):
+    return torch.cuda.synchronize if device != "cpu" and torch is not None and torch.cuda.is_available() else None
 
 
 def mlp_step(lib, sizes, act, device, batch, loss_kind):
@@ -115,19 +128,24 @@ def mlp_step(lib, sizes, act, device, batch, loss_kind):
 
 def bench_a(device, quick):
     out = []
-    for batch in (32, 128, 1024):
+    tdev = _torch_device(device)
+    # a GPU is measured where it is used: larger batches
+    for batch in ((32, 128, 1024) if device == "cpu" else (128, 1024, 4096)):
         repeat = 20 if quick else (200 if batch < 1024 else 60)
         sizes = (784, 512, 512, 10)
-        t_step = mlp_step(torch, sizes, "relu", "cpu", batch, "ce") if torch and device == "cpu" else None
-        ms, tms = interleaved(mlp_step(mg, sizes, "relu", device, batch, "ce"), t_step, repeat, sync=_mg_sync(device))
+        t_step = mlp_step(torch, sizes, "relu", tdev, batch, "ce") if tdev else None
+        ms, tms = interleaved(mlp_step(mg, sizes, "relu", device, batch, "ce"), t_step, repeat, sync=_mg_sync(device),
+                              torch_sync=_torch_sync(device))
         out.append(row(f"A  MLP 784-512-512-10 SGD-mom, batch {batch}", ms, tms))
     return out
 
 
 def bench_b(device, quick):
     sizes = (256,) * 21
-    t_step = mlp_step(torch, sizes, "sigmoid", "cpu", 64, "mse") if torch and device == "cpu" else None
-    ms, tms = interleaved(mlp_step(mg, sizes, "sigmoid", device, 64, "mse"), t_step, 20 if quick else 100, sync=_mg_sync(device))
+    tdev = _torch_device(device)
+    t_step = mlp_step(torch, sizes, "sigmoid", tdev, 64, "mse") if tdev else None
+    ms, tms = interleaved(mlp_step(mg, sizes, "sigmoid", device, 64, "mse"), t_step, 20 if quick else 100,
+                          sync=_mg_sync(device), torch_sync=_torch_sync(device))
     return [row("B  20 x (Linear(256,256)+Sigmoid), MSE, b64", ms, tms)]
 
 

@@ -85,6 +85,9 @@ def _accumulate_leaf(leaf, grad, incoming):
 
 def backward(root, gradient=None, retain_graph=False):
     """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    if type(root.array) is not backend.ndarray and backend.off_current_device(root.array):
+        with backend.on_device_of(root.array):  # the backward kernels run on root's device
+            return backward(root, gradient, retain_graph)
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad and has no grad_fn; did you forget "

@@ -92,6 +92,8 @@ class DataLoader:
                 yield collate_fn([dataset[i] for i in indices.tolist()])
 
     def __iter__(self):
+        # torch's iterator draws a base seed for its workers first (it advances the stream)
+        (self.generator or backend.default_generator("cpu")).random_bits((), int64)
         if self.device is None:
             return self._batches()
         device = self.device

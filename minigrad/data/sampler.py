@@ -5,7 +5,9 @@ Every sampler here builds one epoch's indices as a single int64 NumPy array
 yields Python ints as in PyTorch. Randomness comes from a CPU ``mg.Generator`` when one is
 given (same seed, same epochs; its stream advances, so each epoch differs). Without one,
 each epoch gets a fresh stream seeded from minigrad's default CPU generator, so
-``mg.manual_seed`` makes whole runs repeatable.
+``mg.manual_seed`` makes whole runs repeatable. The random samplers draw exactly what
+torch's draw (seeds, randperm, randint, multinomial), so with the same seed they visit
+the same indices in the same order as ``torch.utils.data``.
 """
 from __future__ import annotations
 
@@ -28,6 +30,15 @@ def check_generator(generator, who):
     if generator.device != "cpu":
         raise ValueError(f"{who}: generator must be a CPU Generator (indices live on the host), got {generator.device}")
     return generator
+
+
+def epoch_generator(generator):
+    """The Generator one epoch of RandomSampler draws from: `generator`, or (as torch) a
+    fresh one seeded with ``torch.empty((), dtype=torch.int64).random_()`` of the default."""
+    if generator is not None:
+        return generator
+    seed = backend.default_generator("cpu").random_bits((), int64)
+    return backend.Generator().manual_seed(int(seed))
 
 
 def epoch_rng(generator):
@@ -101,14 +112,14 @@ class RandomSampler(Sampler):
 
     def index_array(self):
         n, k = len(self.data_source), self.num_samples
-        rng = epoch_rng(self.generator)
-        if self.replacement:
-            return rng.integers(0, n, size=k, dtype=int64)
+        gen = epoch_generator(self.generator)
+        if self.replacement:  # torch draws randint in chunks of 32: the same words in order
+            return gen.integers(0, n, (k,), int64)
         if n == 0:
             return np.zeros(0, dtype=int64)
-        perms = [rng.permutation(n) for _ in range(k // n)]
-        if k % n:
-            perms.append(rng.permutation(n)[: k % n])
+        # whole permutations, then one more cut to k % n (drawn even when that is 0, as torch)
+        perms = [gen.permutation(n) for _ in range(k // n)]
+        perms.append(gen.permutation(n)[: k % n])
         return np.concatenate(perms).astype(int64, copy=False)
 
     def __len__(self):
@@ -124,7 +135,8 @@ class SubsetRandomSampler(Sampler):
         self.generator = check_generator(generator, "SubsetRandomSampler")
 
     def index_array(self):
-        return self._index[epoch_rng(self.generator).permutation(len(self._index))]
+        gen = self.generator or backend.default_generator("cpu")  # torch: randperm on the default
+        return self._index[gen.permutation(len(self._index))]
 
     def __len__(self):
         return len(self._index)
@@ -152,12 +164,11 @@ class WeightedRandomSampler(Sampler):
                 f"{np.count_nonzero(weights)} positive weights"
             )
         self.weights = weights
-        self._p = weights / weights.sum()
         self.generator = check_generator(generator, who)
 
     def index_array(self):
-        rng = epoch_rng(self.generator)
-        return rng.choice(len(self._p), size=self.num_samples, replace=self.replacement, p=self._p).astype(int64)
+        gen = self.generator or backend.default_generator("cpu")  # torch.multinomial on float64 weights
+        return gen.multinomial(self.weights, self.num_samples, self.replacement)
 
     def __len__(self):
         return self.num_samples

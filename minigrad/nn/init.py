@@ -173,18 +173,61 @@ def _empty_like(tensor, shape):
         return Tensor._make(tensor.xp.empty(shape, dtype=tensor.dtype), False, None)
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """N(mean, std^2) truncated to [a, b], by redrawing the samples that fall outside."""
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D tensor N(0, std^2) with a fraction `sparsity` of each column zeroed
+    (Martens, 2010). As torch, the zeroed rows come from ``randperm`` on the default
+    generator, not `generator`, one column after another."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
     with no_grad():
-        normal_(tensor, mean, std, generator)
-        xp = tensor.xp
-        data = tensor.array
-        for _ in range(1000):
-            bad = (data < a) | (data > b)
-            if not bool(bad.any()):
-                break
-            redraw = _empty_like(tensor, tensor.shape)
-            normal_(redraw, mean, std, generator)
-            xp.copyto(data, redraw.array, where=bad)
-        xp.clip(data, a, b, out=data)
+        normal_(tensor, 0.0, std, generator)
+        gen = backend.default_generator(tensor.device)
+        for col in range(cols):  # one randperm per column: torch's draw order
+            tensor.array[gen.permutation(rows)[:num_zeros], col] = 0
     return tensor
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """N(mean, std^2) truncated to [a, b], by rejection, drawing as torch 2.13 does.
+
+    When [a, b] holds more than 30% of the mass, whole-tensor normal draws replace the
+    samples still outside; otherwise uniform candidates on [a, b] are accepted with
+    probability pdf / peak, again a whole tensor of draws per round.
+    """
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    with no_grad():
+        xp, data, dt = tensor.xp, tensor.array, tensor.dtype.type
+        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+            lo, hi = dt(a), dt(b)  # bounds rounded to the dtype, as torch
+            normal_(tensor, mean, std, generator)
+            while True:
+                outside = (data < lo) | (data > hi)
+                if not bool(outside.any()):
+                    break
+                redraw = normal_(_empty_like(tensor, tensor.shape), mean, std, generator)
+                xp.copyto(data, redraw.array, where=outside)
+            tensor._bump_version()
+            return tensor
+        log_peak = dt(-0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2)
+
+        def rejected(candidates):  # log U > log pdf(candidate) - log peak
+            z = (candidates - dt(mean)) / dt(std)
+            log_pdf = z * z * dt(-0.5) - log_peak
+            return xp.log(uniform_(_empty_like(tensor, tensor.shape), 0.0, 1.0, generator).array) > log_pdf
+
+        uniform_(tensor, a, b, generator)
+        pending = rejected(data)
+        while bool(pending.any()):
+            candidates = uniform_(_empty_like(tensor, tensor.shape), a, b, generator).array
+            xp.copyto(data, candidates, where=pending)
+            pending &= rejected(candidates)
+        tensor._bump_version()
+    return tensor
+

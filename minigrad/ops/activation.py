@@ -97,11 +97,12 @@ class DropoutMask(Op):
 
     def forward(self, x, p, generator):
         xp = backend.array_module(x)
-        keep = generator.uniform(x.shape, x.dtype) >= p
-        if p >= 1:  # everything dropped: avoid 0 * inf
+        if p >= 1:  # everything dropped, nothing drawn (as torch): avoid 0 * inf
             mask = xp.zeros(x.shape, dtype=x.dtype)
         else:
-            mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - p))
+            # torch's CPU dropout: noise = empty_like(x).bernoulli_(1 - p); noise /= 1 - p
+            one = x.dtype.type(1)
+            mask = generator.bernoulli(x.shape, x.dtype, 1 - p) * (one / x.dtype.type(1 - p))
         self.save_for_backward(mask)
         return x * mask
 

@@ -201,7 +201,7 @@ def copy_(self, src, non_blocking=False):
 
 def setitem(self, index, value):
     """``self[index] = value``; recorded in the graph when value or self requires grad."""
-    index = normalize_index(index, self.xp)
+    index = normalize_index(index, self.xp, self.array)
     if _watched(self, value):
         if not isinstance(value, Tensor):
             value = Tensor(value, dtype=self.dtype, device=self.device)
@@ -231,3 +231,5 @@ METHODS = {
     "fill_": fill_, "zero_": zero_, "copy_": copy_, "__setitem__": _setitem_method,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
 }
+# Unwatched tensors are written directly (no Op): run those writes on the tensor's GPU too.
+METHODS = {name: backend.runs_on_own_device(fn) for name, fn in METHODS.items()}

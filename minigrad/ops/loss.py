@@ -26,9 +26,16 @@ class ClassNLL(Op):
         m, c = x.shape
         valid = target != ignore_index
         t = xp.where(valid, target, 0)
-        if m and bool(((t < 0) | (t >= c)).any()):  # one host sync, as torch's CPU check
-            bad = target[(t < 0) | (t >= c)][0]
-            raise IndexError(f"target {int(bad)} is out of bounds for {c} classes")
+        if m:
+            out_of_range = ((t < 0) | (t >= c)).any()
+            if type(x) is backend.ndarray:  # the CPU checks now, as torch's CPU kernel
+                if out_of_range:
+                    bad = target[(t < 0) | (t >= c)][0]
+                    raise IndexError(f"target {int(bad)} is out of bounds for {c} classes")
+            else:  # a GPU checks on the device and raises at the next sync (no per-step wait)
+                backend.check_later(out_of_range, IndexError,
+                                    f"cross_entropy/nll_loss (ClassNLL): a target is out of bounds for {c} classes "
+                                    "(found by a deferred device-side check)")
         rows = xp.arange(m)
         if from_logits:
             shifted = x - x.max(axis=1, keepdims=True)

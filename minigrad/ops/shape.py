@@ -84,11 +84,16 @@ class ToDevice(Op):
 
 
 # ---------------------------------------------------------------------------- indexing
-def normalize_index(index, xp):
-    """Turn tensors and lists inside an index into backend arrays numpy/cupy accept."""
+def normalize_index(index, xp, array=None):
+    """Turn tensors and lists inside an index into backend arrays numpy/cupy accept; for a
+    GPU `array`, on its device and with out-of-range integer indices raising IndexError."""
     if isinstance(index, tuple):
-        return tuple(_index_part(i, xp) for i in index)
-    return _index_part(index, xp)
+        index = tuple(_index_part(i, xp) for i in index)
+    else:
+        index = _index_part(index, xp)
+    if array is not None and xp is not backend.np:
+        index = backend.prepare_index(index, array)
+    return index
 
 
 def _index_part(i, xp):
@@ -97,12 +102,10 @@ def _index_part(i, xp):
             raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype}")
         return i.array
     if isinstance(i, list):
-        arr = xp.asarray(i)
+        arr = backend.np.asarray(i)  # on the host: a GPU index is checked, then uploaded
         if arr.size and arr.dtype.kind not in "iub":
             raise IndexError(f"index lists must hold ints or bools, got {arr.dtype}")
         return arr.astype(backend.int64) if arr.size == 0 else arr
-    if hasattr(i, "__array_interface__") and not isinstance(i, backend.scalar_types) and xp is not backend.np:
-        return backend.to_device(i, "cuda:0")
     return i
 
 
@@ -144,7 +147,7 @@ def _describe(index):
 
 
 def getitem(x, index):
-    index = normalize_index(index, x.xp)
+    index = normalize_index(index, x.xp, x.array)
     out = GetItem.apply(x, index=index)
     return _share_version_if_view(out, x)
 

@@ -195,7 +195,8 @@ class Optimizer:
             with autograd.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._step_group(group)
+            with backend.scope_of(group["params"]):  # the update runs on the parameters' GPU
+                self._step_group(group)
         self._opt_called = True
         return loss
 

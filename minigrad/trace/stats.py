@@ -62,7 +62,18 @@ def norm_stats(arr, sq=None):
         return (sq if bad else squared_norm(arr.astype(np.float64))), bad
     if sq is None:
         sq = squared_norm(arr)
-    return sq, _count_nonfinite(arr, sq)
+    bad = _count_nonfinite(arr, sq)
+    return _redo_overflow_in_float64(arr, sq, bad, squared_norm), bad
+
+
+def _redo_overflow_in_float64(arr, stat, bad, fn):
+    """On a GPU, `stat` of a float16/32 `arr` as float64, taken again in float64 where it
+    overflowed although every value is finite. Choosing on the device (no sync) means
+    the float64 pass always runs; it is only taken for traced tensors."""
+    if arr.dtype.itemsize >= 8 or arr.dtype.kind != "f":
+        return stat
+    xp = backend.array_module(arr)
+    return xp.where(xp.isfinite(stat) | (bad != 0), stat.astype(xp.float64), fn(arr.astype(xp.float64)))
 
 
 _ONES = {}  # (length, dtype) -> ones: on the CPU a BLAS product sums ~2x faster than .sum()
@@ -105,9 +116,13 @@ def activation_stats(a, kind):
     units, total = _unit_sums(a)
     sq = squared_norm(a)
     bad = _count_nonfinite(a, total + sq)
-    if type(a) is np.ndarray and not bad and not math.isfinite(total + sq):  # finite, but float32 overflowed
-        units, total = _unit_sums(a.astype(np.float64))
-        sq = squared_norm(a.astype(np.float64))
+    if type(a) is np.ndarray:
+        if not bad and not math.isfinite(total + sq):  # finite, but float32 overflowed
+            units, total = _unit_sums(a.astype(np.float64))
+            sq = squared_norm(a.astype(np.float64))
+    else:
+        total = _redo_overflow_in_float64(a, total, bad, lambda f: f.sum())
+        sq = _redo_overflow_in_float64(a, sq, bad, squared_norm)
     saturated = dead = None
     if kind == "sigmoid":
         saturated = (xp.count_nonzero(a < SIGMOID_SATURATION) + xp.count_nonzero(a > 1 - SIGMOID_SATURATION)) / n

@@ -1,0 +1,431 @@
+"""PyTorch's CPU sampling algorithms, vectorised with NumPy (host code).
+
+Each function takes an `MT19937Stream` and draws from it exactly what the matching ATen
+CPU kernel draws, in the same order, so a seeded sequence of mixed calls gives torch's
+numbers. Sources (torch 2.x): ``aten/src/ATen/core/TransformationHelper.h`` and
+``DistributionsHelper.h`` (how one draw becomes a number), ``native/cpu/DistributionTemplates.h``
+(the kernels), ``native/TensorFactories.cpp`` (randperm), ``native/Distributions.cpp`` and
+``native/cpu/MultinomialKernel.cpp`` (multinomial).
+
+Where the result is not bit-identical: torch's 16-wide float32 normal path uses its own
+AVX2 log/sin/cos approximations; NumPy's round differently in the last bits, so float32
+``randn`` of 16 or more elements agrees to a few float32 ulp of the Box-Muller radius
+(see `normal`). Everything else is the same arithmetic, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_TWO_PI = 2.0 * math.pi  # c10::pi<double> * 2, rounded once to double
+_MASK24, _MASK53 = np.uint32((1 << 24) - 1), np.uint64((1 << 53) - 1)
+
+
+# ---------------------------------------------------------------------------- uniforms
+def _unit_float(stream, n):
+    """torch's uniform_real_distribution<float>(0, 1): the low 24 bits of random() / 2^24."""
+    return (stream.random(n) & _MASK24).astype(np.float32) * np.float32(2.0**-24)
+
+
+def _unit_double(stream, n):
+    """uniform_real_distribution<double>(0, 1): the low 53 bits of random64() / 2^53."""
+    return (stream.random64(n) & _MASK53).astype(np.float64) * 2.0**-53
+
+
+def _opmath(dtype):
+    """The type torch computes a dtype's samples in (float16 and bfloat16 use float32)."""
+    return np.float64 if np.dtype(dtype) == np.float64 else np.float32
+
+
+def uniform(stream, shape, dtype, low=0.0, high=1.0):
+    """``Tensor.uniform_(low, high)``: u * (high - low) + low in the opmath type; a value that
+    rounds up to `high` becomes `low`, as in torch's uniform_kernel."""
+    n = math.prod(shape)
+    ot = _opmath(dtype)
+    u = _unit_double(stream, n) if ot == np.float64 else _unit_float(stream, n)
+    lo, hi = ot(low), ot(high)
+    if lo != 0 or hi != 1:
+        u = fma(u, hi - lo, lo)
+    out = u.astype(dtype, copy=False)
+    top = np.asarray(high, dtype=dtype)
+    if (lo != 0 or hi != 1 or ot != np.dtype(dtype)) and bool((out == top).any()):
+        out[out == top] = np.asarray(low, dtype=dtype)
+    return out.reshape(shape)
+
+
+# ---------------------------------------------------------------------------- normals
+def normal(stream, shape, dtype, mean=0.0, std=1.0, contiguous=True):
+    """``Tensor.normal_(mean, std)`` as torch's normal_kernel: fewer than 16 elements take
+    the scalar Box-Muller path in double (with the cached second sample); 16 or more fill
+    blocks of 16 uniforms, the first 8 giving radii and the last 8 angles, and a ragged tail
+    redraws 16 fresh uniforms for the last 16 slots. A non-contiguous tensor always takes
+    the scalar path."""
+    n = math.prod(shape)
+    if n < 16 or not contiguous:
+        z = _fma(_scalar_normals(stream, n), std, mean)
+        return z.astype(dtype).reshape(shape)
+    ot = _opmath(dtype)
+    draw = _unit_double if ot == np.float64 else _unit_float
+    blocks, tail = divmod(n, 16)
+    if ot != np.dtype(dtype):  # float16/bfloat16 go through a buffer: 16 uniforms per block
+        u = draw(stream, 16 * (blocks + (tail > 0)))
+        head, last = u[:16 * blocks], u[16 * blocks:]
+    else:  # n uniforms in place, then 16 more for the tail
+        u = draw(stream, n + (16 if tail else 0))
+        head, last = u[:16 * blocks], u[n:]
+    out = np.empty(n, dtype=ot)
+    _box_muller16(head, out[:16 * blocks], ot(mean), ot(std))
+    if tail:
+        _box_muller16(last, out[n - 16:], ot(mean), ot(std))
+    return out.astype(dtype, copy=False).reshape(shape)
+
+
+def _box_muller16(u, out, mean, std):
+    """NormalFill16 on each block of 16: out[j] = r cos(t), out[j+8] = r sin(t) with
+    r = sqrt(-2 log(1 - u[j])) and t = 2 pi u[j+8], then fma(., std, mean)."""
+    ot = u.dtype.type
+    u = u.reshape(-1, 2, 8)
+    o = out.reshape(-1, 2, 8)
+    if ot == np.float32 and len(u) * 16 > _EXACT_FLOAT_NORMALS:
+        for lo in range(0, len(u), _CHUNK):
+            _box_muller16_simd(u[lo:lo + _CHUNK], o[lo:lo + _CHUNK])
+    elif ot == np.float32:  # torch's AVX2 kernel, in cache-sized chunks
+        scratch = _Fma32(8 * min(len(u), _CHUNK))
+        for lo in range(0, len(u), _CHUNK):
+            part = u[lo:lo + _CHUNK]
+            _box_muller16_avx2(part, o[lo:lo + _CHUNK], scratch if len(part) * 8 == scratch.n else _Fma32(len(part) * 8))
+    else:
+        radius = _libm("log", 1.0 - u[:, 0])
+        radius *= -2.0
+        np.sqrt(radius, out=radius)
+        theta = _TWO_PI * u[:, 1]
+        np.cos(theta, out=o[:, 0])
+        np.sin(theta, out=o[:, 1])
+        o *= radius[:, None]
+    _fma(out, std, mean)
+
+
+_CHUNK = 2048  # blocks of 16 per pass: the float32 temporaries stay in the CPU cache
+# Up to this many float32 normals per call we replay torch's AVX2 log/sincos exactly
+# (about 5x torch's time); larger draws use NumPy's SIMD log/sin/cos, about as fast as
+# torch and within a few float32 ulp of the radius (see README, "Same seed as PyTorch").
+_EXACT_FLOAT_NORMALS = 1 << 20
+
+
+def _box_muller16_simd(u, o):
+    """NormalFill16 in float32 with NumPy's own log/sin/cos (fast, last bits may differ)."""
+    radius = np.log(np.float32(1) - u[:, 0])
+    radius *= np.float32(-2)
+    np.sqrt(radius, out=radius)
+    theta = u[:, 1] * np.float32(_TWO_PI)
+    np.cos(theta, out=o[:, 0])
+    np.sin(theta, out=o[:, 1])
+    o *= radius[:, None]
+
+
+def _box_muller16_avx2(u, o, k):
+    """torch's NormalFill16<float> for AVX2 (cpu/DistributionTemplates.h) on blocks `u` of
+    shape (k, 2, 8): its log256_ps and sincos256_ps (Cephes polynomials from
+    cpu/avx_mathfun.h) step by step in float32, each multiply-add that GCC fuses into an
+    fma computed as one (see `_Fma32`), so the results are bit-identical to torch's on x86."""
+    f32 = np.float32
+    x = k.f32(0)
+    np.subtract(f32(1), u[:, 0], out=x.reshape(-1, 8))
+    radius = _log256_ps(x, k)
+    radius *= f32(-2)
+    np.sqrt(radius, out=radius)
+    np.multiply(u[:, 1], f32(_TWO_PI), out=x.reshape(-1, 8))
+    sin, cos = _sincos256_ps(x, k)
+    np.multiply(radius.reshape(-1, 8), cos.reshape(-1, 8), out=o[:, 0])
+    np.multiply(radius.reshape(-1, 8), sin.reshape(-1, 8), out=o[:, 1])
+
+
+class _Fma32:
+    """Scratch arrays for float32 fma(a, b, c) = a * b + c rounded once. The product of two
+    floats is exact in double, so rounding the double sum to float stands for the fused
+    result (the two differ only if that sum lands exactly halfway between two floats while
+    the exact value does not: practically never)."""
+
+    def __init__(self, n):
+        self.n = n
+        self._f32 = [np.empty(n, np.float32) for _ in range(7)]
+        self.d = np.empty(n, np.float64)
+
+    def f32(self, i):
+        return self._f32[i]
+
+    def __call__(self, a, b, c, out):
+        np.multiply(a, b, out=self.d, dtype=np.float64)
+        np.add(self.d, c, out=self.d)
+        np.copyto(out, self.d, casting="unsafe")
+        return out
+
+
+_LOG_P = [np.float32(v) for v in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
+                                  1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
+                                  3.3333331174E-1)]
+
+
+def _log256_ps(x, fma):
+    """avx_mathfun's log256_ps for x in [2^-24, 1] (so no denormal or invalid inputs)."""
+    f32 = np.float32
+    bits = x.view(np.int32)
+    e = fma.f32(1)
+    np.right_shift(bits, 23, out=e.view(np.int32))
+    np.copyto(e, e.view(np.int32) - 0x7E, casting="unsafe")  # exponent + 1, as float
+    m = fma.f32(2)
+    np.bitwise_or(np.bitwise_and(bits, 0x007FFFFF), 0x3F000000, out=m.view(np.int32))  # in [0.5, 1)
+    small = m < f32(0.707106781186547524)
+    e -= small
+    x = fma.f32(3)
+    np.subtract(m, f32(1), out=x)
+    np.add(x, np.where(small, m, f32(0)), out=x)
+    z = fma.f32(4)
+    np.multiply(x, x, out=z)
+    y = fma.f32(5)
+    y.fill(_LOG_P[0])
+    for p in _LOG_P[1:]:
+        fma(y, x, p, out=y)
+    y *= x
+    fma(y, z, e * f32(-2.12194440e-4), out=y)
+    fma(z, -0.5, y, out=y)
+    x += y
+    return fma(e, 0.693359375, x, out=fma.f32(6))  # kept while sincos reuses the others
+
+
+def _sincos256_ps(x, fma):
+    """avx_mathfun's sincos256_ps for x >= 0: (sin x, cos x)."""
+    f32, i32 = np.float32, np.int32
+    j = (x * f32(1.27323954473516)).astype(i32)
+    j += 1
+    j &= ~1  # the octant, rounded up to even
+    y = j.astype(f32)
+    sign_sin = (j & 4) << 29
+    poly = (j & 2) == 0
+    sign_cos = (~(j - 2) & 4) << 29
+    r = fma.f32(1)
+    # x - y * pi/4 in three parts; y * DP1 and y * DP2 are exact in float32
+    np.subtract(x, y * f32(0.78515625), out=r)
+    r -= y * f32(2.4187564849853515625e-4)
+    fma(y, np.float32(-3.77489497744594108e-8), r, out=r)
+    z = fma.f32(2)
+    np.multiply(r, r, out=z)
+    c = fma.f32(3)
+    fma(z, f32(2.443315711809948E-005), f32(-1.388731625493765E-003), out=c)
+    fma(c, z, f32(4.166664568298827E-002), out=c)
+    c *= z
+    fma(c, z, -(z * f32(0.5)), out=c)
+    c += f32(1)
+    s = fma.f32(4)
+    fma(z, f32(-1.9515295891E-4), f32(8.3321608736E-3), out=s)
+    fma(s, z, f32(-1.6666654611E-1), out=s)
+    s *= z
+    fma(s, r, r, out=s)
+    sin = np.where(poly, s, c)
+    cos = np.where(poly, c, s)
+    sin.view(i32)[...] ^= sign_sin
+    cos.view(i32)[...] ^= sign_cos
+    return sin, cos
+
+
+def _fma(x, std, mean):
+    """x = fma(x, std, mean) in place, rounded once as the hardware fma torch's kernels use
+    (the compiler fuses ``u * (to - from) + from`` too)."""
+    if std == 1 and mean == 0:
+        return x
+    x[...] = fma(x, std, mean)
+    return x
+
+
+def fma(a, b, c):
+    """Correctly rounded a * b + c for a float32/float64 array `a` and scalars `b`, `c`."""
+    dt = a.dtype
+    b, c = float(dt.type(b)), float(dt.type(c))
+    if dt == np.float32:
+        p = a.astype(np.float64) * b  # exact: 24 + 24 bits fit in a double
+        s, t = _two_sum(p, c)
+        # round the double sum to odd before rounding to float32: no double-rounding error
+        even = (s.view(np.int64) & 1) == 0
+        fix = (t != 0) & even
+        s[fix] = np.nextafter(s[fix], np.where(t[fix] > 0, np.inf, -np.inf))
+        return s.astype(np.float32)
+    p = a * b
+    e = _two_product_error(a, b, p)
+    s, t = _two_sum(p, c)
+    return s + (t + e)
+
+
+def _two_sum(a, b):
+    """Knuth's TwoSum: s + t == a + b exactly."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _two_product_error(a, b, p):
+    """Dekker's TwoProduct: the exact error a * b - p of p = fl(a * b)."""
+    def split(x):
+        t = 134217729.0 * x  # 2^27 + 1
+        hi = t - (t - x)
+        return hi, x - hi
+    ah, al = split(a)
+    bh, bl = split(np.float64(b))
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+# The C library's log/log1p (what torch's scalar code calls) and NumPy's SIMD versions
+# differ in the last bit of a few percent of doubles. Up to this many elements we call
+# the C library through Python's math module, so float64 results are bit-identical.
+_LIBM_EXACT_LIMIT = 1 << 16
+
+
+def _libm(name, x):
+    if x.size <= _LIBM_EXACT_LIMIT:
+        return np.frompyfunc(getattr(math, name), 1, 1)(x).astype(np.float64)
+    return getattr(np, name)(x)
+
+
+def _scalar_normals(stream, n):
+    """`n` draws of torch's normal_distribution<double>: each Box-Muller pair uses
+    u1 (angle) then u2 (radius); the sine sample is cached in the stream for the next call."""
+    out = np.empty(n, dtype=np.float64)
+    start = 0
+    if n and stream.next_double_normal is not None:
+        out[0] = stream.next_double_normal
+        stream.next_double_normal = None
+        start = 1
+    pairs = (n - start + 1) // 2
+    if pairs:
+        u = _unit_double(stream, 2 * pairs).reshape(pairs, 2)
+        r = np.sqrt(-2.0 * _libm("log1p", -u[:, 1]))
+        theta = _TWO_PI * u[:, 0]
+        z = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
+        out[start:] = z[:n - start]
+        if (n - start) % 2:
+            stream.next_double_normal = float(z[-1])
+    return out
+
+
+# ---------------------------------------------------------------------------- integers
+def random_from_to(stream, shape, dtype, low, high):
+    """``random_(low, high)`` / ``randint``: (word % range) + low, the word from random64()
+    when the range is at least 2^28 (torch's bound for an acceptable modulo skew), else
+    from random()."""
+    n = math.prod(shape)
+    span = int(high) - int(low)
+    words = stream.random64(n) if span >= 1 << 28 else stream.random(n).astype(np.uint64)
+    vals = (words % np.uint64(span)).astype(np.int64) + np.int64(low)
+    return vals.astype(dtype).reshape(shape)
+
+
+def random_bits(stream, shape, dtype):
+    """``random_()`` without bounds: [0, max] of an integer dtype, [0, 2^mantissa] of a
+    float dtype, 0/1 for bool (torch's uniform_int_distribution)."""
+    n = math.prod(shape)
+    dt = np.dtype(dtype)
+    if dt == np.bool_:
+        return (stream.random(n) & np.uint32(1)).astype(bool).reshape(shape)
+    if dt.kind == "f":
+        modulus = (1 << np.finfo(dt).nmant + 1) + 1
+    else:
+        modulus = int(np.iinfo(dt).max) + 1
+    words = stream.random64(n) if dt in (np.int64, np.float64) else stream.random(n).astype(np.uint64)
+    return (words % np.uint64(modulus)).astype(dt).reshape(shape)
+
+
+def randperm(stream, n):
+    """torch's randperm_cpu: r = arange(n); for i < n-1: swap r[i], r[i + random() % (n-i)].
+
+    The n-1 swaps are resolved without a Python loop. Step k swaps positions k and t[k] >= k,
+    so position k is final after step k and holds what sat at t[k] just before: the value
+    parked there by the last earlier step aimed at t[k], else t[k] itself. The value step
+    k parks is what sat at k before step k: the value parked by the last earlier step aimed
+    at k, else k. Those parking chains run to smaller step numbers; pointer jumping
+    collapses them in O(log n) vectorised passes.
+    """
+    if n >= (1 << 32) // 20:
+        raise RuntimeError(f"randperm: n={n} is beyond the CPU generator's 32-bit path")
+    if n <= 1:
+        return np.arange(n, dtype=np.int64)
+    steps = np.arange(n - 1, dtype=np.int64)
+    target = stream.random(n - 1).astype(np.int64)
+    target %= n - steps
+    target += steps
+    # steps grouped by target, in step order: one sort of unique keys target * n + step,
+    # in 32 bits while they fit (NumPy sorts those several times faster than 64-bit ones)
+    key_type = np.uint32 if n <= 1 << 16 else np.int64
+    keys = np.sort((target * n + steps).astype(key_type))
+    grouped, order = (k.astype(np.int64) for k in np.divmod(keys, key_type(n)))
+    same = grouped[1:] == grouped[:-1]
+    prev_same = np.empty(n - 1, dtype=np.int64)  # last earlier step with the same target
+    prev_same[order[0]] = -1
+    prev_same[order[1:]] = np.where(same, order[:-1], -1)
+    ends = np.append(~same, True)
+    last_at = np.full(n, -1, dtype=np.int64)  # last step aimed at each position
+    last_at[grouped[ends]] = order[ends]
+    # the last step before k aimed at k: all steps aimed at k come before k, except k itself
+    feeder = np.where(target == steps, prev_same, last_at[:-1])
+    root = np.where(feeder >= 0, feeder, steps)
+    while True:
+        hop = root[root]
+        if np.array_equal(hop, root):
+            break
+        root = hop
+    # root[k] is the step at the start of k's chain; the value parked there is its index.
+    result = np.empty(n, dtype=np.int64)
+    result[:-1] = np.where(prev_same >= 0, root[np.maximum(prev_same, 0)], target)
+    result[-1] = root[last_at[-1]] if last_at[-1] >= 0 else n - 1
+    return result
+
+
+# ---------------------------------------------------------------------------- bernoulli etc.
+def bernoulli_scalar(stream, shape, dtype, p):
+    """``bernoulli_(p)`` with a float p (also how dropout draws its mask): 1 where a double
+    uniform < p. (torch builds up to 2.4 took an MKL kernel here on Intel CPUs; since
+    pytorch/pytorch#132395 the public builds, 2.13 included, use this one everywhere.)"""
+    return (_unit_double(stream, math.prod(shape)) < float(p)).astype(dtype).reshape(shape)
+
+
+def bernoulli_tensor(stream, probs, dtype):
+    """``bernoulli_(p_tensor)``: per element, u < p with u a double uniform when p is float64,
+    else a float uniform from random() compared in float."""
+    n = probs.size
+    if probs.dtype == np.float64:
+        hit = _unit_double(stream, n) < probs.ravel()
+    else:
+        hit = _unit_float(stream, n) < probs.ravel().astype(np.float32)
+    return hit.astype(dtype).reshape(probs.shape)
+
+
+def exponential(stream, shape, dtype, lambd=1.0):
+    """``exponential_(lambd)``: -1/lambd * log1p(-u) with u a double uniform, cast to dtype."""
+    u = _unit_double(stream, math.prod(shape))
+    log1p = np.log1p(-u) if np.dtype(dtype) != np.float64 else _libm("log1p", -u)
+    return ((-1.0 / float(lambd)) * log1p).astype(dtype).reshape(shape)
+
+
+def multinomial(stream, probs, num_samples, replacement):
+    """``torch.multinomial`` on a 1-D or 2-D array of non-negative weights (int64 indices).
+
+    Without replacement (or one sample): argmax / top-k of p / q with q ~ Exp(1) drawn
+    as ``exponential_`` on an array like `probs` (the Gumbel trick torch uses). With
+    replacement: per row, a sequential cumulative sum normalised by its total, then one
+    double uniform per sample located by binary search.
+    """
+    rows = probs.reshape(-1, probs.shape[-1])
+    if not replacement or num_samples == 1:
+        q = exponential(stream, probs.shape, probs.dtype).reshape(rows.shape)
+        score = rows / q
+        if num_samples == 1:
+            idx = np.argmax(score, axis=1)[:, None]
+        else:  # topk: largest first
+            idx = np.argsort(-score, axis=1, kind="stable")[:, :num_samples]
+    else:
+        cum = np.cumsum(rows, axis=1, dtype=rows.dtype)
+        cum /= cum[:, -1:]
+        cum[:, -1] = 1
+        u = _unit_double(stream, rows.shape[0] * num_samples).reshape(rows.shape[0], num_samples)
+        cum = cum.astype(np.float64)
+        idx = np.stack([np.searchsorted(c, row_u, side="left") for c, row_u in zip(cum, u)])
+    return idx.astype(np.int64).reshape(probs.shape[:-1] + (num_samples,))
