@@ -5,9 +5,36 @@ dtype; random ones draw from a `Generator` (the device's default one unless give
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 from . import backend
 from .generator import default_generator
 from .tensor import Tensor
+
+
+def _real(value, name, op):
+    """A real number argument (int, float or NumPy scalar; not a bool, str or None)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _count(value, name, op):
+    """A non-negative int argument (a length or a size)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{op}: {name} must be non-negative, got {value}")
+    return int(value)
+
+
+def _float_dtype(dtype, op):
+    """The floating dtype a sampler makes (torch: "not implemented for 'Long'")."""
+    dtype = backend.to_dtype(dtype) or backend.get_default_dtype()
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: dtype must be a floating point dtype, got {dtype}; use randint for integers")
+    return dtype
 
 
 def _size(size, op):
@@ -58,6 +85,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value, as torch)."""
+    if isinstance(fill_value, Tensor) and fill_value.ndim == 0:
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, numbers.Real)):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__} {fill_value!r}")
     if dtype is None:
         dtype = backend.bool_ if isinstance(fill_value, bool) else backend.int64 if isinstance(fill_value, int) else None
     t = _filled("empty", (tuple(size) if isinstance(size, (tuple, list)) else (size,)), dtype, device, False, "full")
@@ -93,8 +124,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """Values from `start` to `end` (exclusive) by `step`; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if not math.isfinite(_real(v, name, "arange")):
+            raise ValueError(f"arange: {name} must be finite, got {v}")
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: upper bound and lower bound inconsistent with step sign (start={start}, end={end}, step={step})")
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.int64 if is_int else backend.get_default_dtype()
@@ -110,6 +146,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included."""
+    _real(start, "start", "linspace"), _real(end, "end", "linspace"), _count(steps, "steps", "linspace")
     device = backend.canonical_device(device)
     xp = backend.xp_for_device(device)
     with backend.on_device(device):
@@ -119,6 +157,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The n x m identity matrix."""
+    _count(n, "n", "eye"), m is None or _count(m, "m", "eye")
     device = backend.canonical_device(device)
     xp = backend.xp_for_device(device)
     with backend.on_device(device):
@@ -137,14 +176,14 @@ def _generator(generator, device):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples from [0, 1)."""
     gen, device = _generator(generator, device)
-    dtype = backend.to_dtype(dtype) or backend.get_default_dtype()
+    dtype = _float_dtype(dtype, "rand")
     return _finish(gen.uniform(_size(size, "rand"), dtype), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
     gen, device = _generator(generator, device)
-    dtype = backend.to_dtype(dtype) or backend.get_default_dtype()
+    dtype = _float_dtype(dtype, "randn")
     return _finish(gen.normal(_size(size, "randn"), dtype), requires_grad)
 
 
@@ -164,6 +203,7 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None, 
 
 def randperm(n, generator=None, device=None) -> Tensor:
     """A random permutation of 0..n-1."""
+    _count(n, "n", "randperm")
     gen, device = _generator(generator, device)
     return _finish(gen.permutation(n), False)
 
@@ -264,6 +304,8 @@ def from_numpy(array) -> Tensor:
     """A CPU tensor sharing memory with a NumPy array (no copy; dtype kept)."""
     if not isinstance(array, backend.np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: unsupported dtype {array.dtype}; supported are bool, integer and floating dtypes")
     return Tensor._make(array, False, None)
 
 

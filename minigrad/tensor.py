@@ -39,6 +39,8 @@ def _infer_array(data, dtype, device):
         data, backend.scalar_types
     ):
         arr = backend.asarray(data, None, device)
+        if arr.dtype.kind not in "biuf":  # object, str, datetime, complex: nothing here computes on them
+            raise TypeError(f"tensor: unsupported dtype {arr.dtype}; supported are bool, integer and floating dtypes")
         # torch.tensor copies arrays; ours too, so the caller's array is never aliased
         return arr.astype(dtype) if dtype is not None else arr.copy()
     typed = isinstance(data, (list, tuple)) and any(isinstance(x, _TYPED) for x in data)
@@ -47,7 +49,12 @@ def _infer_array(data, dtype, device):
         if dtype is None:
             dtype = _list_dtype(data)
         data = [backend.to_host(x.array) if isinstance(x, Tensor) else x for x in data]
-    host = backend.np.asarray(data)
+    try:
+        host = backend.np.asarray(data)
+    except ValueError as e:
+        raise ValueError(f"tensor: nested sequences of different lengths cannot make a tensor ({e})") from None
+    if host.dtype == object or (host.dtype.kind in "uf" and not (backend.np.abs(host) < 2**63).all()):
+        _check_int64_range(data)  # NumPy turns Python ints past int64 into uint64 or float64
     if host.dtype == object:
         raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} data {data!r:.80}")
     if dtype is None:
@@ -60,6 +67,15 @@ def _infer_array(data, dtype, device):
         else:
             raise TypeError(f"tensor: unsupported data type {host.dtype}")
     return backend.asarray(host, dtype, device)
+
+
+def _check_int64_range(data):
+    """Refuse a Python int that int64 cannot hold (torch: "Overflow when unpacking long")."""
+    for x in data if isinstance(data, (list, tuple)) else (data,):
+        if isinstance(x, (list, tuple)):
+            _check_int64_range(x)
+        elif isinstance(x, int) and not -2**63 <= x < 2**63:
+            raise ValueError(f"tensor: integer {x} does not fit in int64")
 
 
 def _list_dtype(items):

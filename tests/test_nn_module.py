@@ -353,3 +353,63 @@ def test_deepcopy_gives_an_independent_model():
     with mg.no_grad():
         c[0].weight.fill_(0)
     assert m[0].weight.detach().numpy().any()
+
+
+def snapshot(m):
+    return {k: v.numpy().copy() for k, v in m.state_dict().items()}
+
+
+def assert_unchanged(m, before):
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+
+
+@pytest.mark.parametrize("bad", [np.array([["a", "b"], ["c", "d"]]), np.ones((2, 2), dtype=np.complex64),
+                                 np.array([[object(), 1], [2, 3]], dtype=object)],
+                         ids=["str", "complex", "object"])
+def test_load_state_dict_with_a_late_uncastable_value_changes_nothing(bad):
+    m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    before = snapshot(m)
+    sd = {k: mg.zeros(v.shape) for k, v in m.state_dict().items()}
+    sd["1.weight"] = bad  # the last-but-one entry: the earlier ones would already be written
+    with pytest.raises(RuntimeError, match=rf"dtype mismatch for 1.weight.*{bad.dtype}"):
+        m.load_state_dict(sd)
+    assert_unchanged(m, before)
+
+
+def test_load_state_dict_that_fails_moving_a_value_changes_nothing(monkeypatch):
+    from minigrad import backend
+
+    m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    before = snapshot(m)
+    sd = {k: mg.zeros(v.shape) for k, v in m.state_dict().items()}
+    real, calls = backend.to_device, []
+
+    def fails_on_the_third(array, device):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("device unreachable")
+        return real(array, device)
+
+    monkeypatch.setattr(backend, "to_device", fails_on_the_third)
+    with pytest.raises(RuntimeError, match="unreachable"):
+        m.load_state_dict(sd)
+    assert_unchanged(m, before)
+
+
+def test_load_state_dict_casts_floats_into_an_int64_buffer_as_torch_copy_does(torch):
+    m = nn.BatchNorm1d(3)
+    t = torch.nn.BatchNorm1d(3)
+    sd = {k: v.numpy().copy() for k, v in m.state_dict().items()}
+    sd["num_batches_tracked"] = np.array(7.9)
+    m.load_state_dict(sd)
+    t.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
+    assert m.num_batches_tracked.dtype == mg.int64
+    assert m.num_batches_tracked.item() == t.num_batches_tracked.item() == 7
+
+
+def test_load_state_dict_accepts_bfloat16_torch_values(torch):
+    t = torch.nn.Linear(2, 3).to(torch.bfloat16)
+    m = nn.Linear(2, 3)
+    m.load_state_dict(t.state_dict())
+    np.testing.assert_array_equal(m.weight.detach().numpy(), t.weight.float().detach().numpy())

@@ -148,3 +148,177 @@ def test_colliding_flattened_keys_raise(tmp_path):
 def test_load_to_device(tmp_path, device):
     mg.save({"w": mg.ones(3)}, tmp_path / "w.st")
     assert mg.load(tmp_path / "w.st", device=device)["w"].device == device
+
+
+# ---------------------------------------------------------------- save refuses what load could not read
+@pytest.mark.parametrize("obj,error,culprit", [
+    ({"__metadata__": mg.ones(2)}, ValueError, "__metadata__"),
+    ({"z": np.ones(2, dtype=np.complex64)}, TypeError, "complex64"),
+    ({"z": np.array([object(), 1], dtype=object)}, TypeError, "object"),
+    ({"s": np.array(["a", "b"])}, TypeError, "<U1"),
+    ({"d": np.array(["2020-01-01"], dtype="datetime64[D]")}, TypeError, "datetime64"),
+    ({"c": np.complex128(1j)}, TypeError, "complex128"),
+    ({1.5: mg.ones(1)}, TypeError, "float"),
+    ({None: mg.ones(1)}, TypeError, "NoneType"),
+    ({"a": {(1, 2): 3}}, TypeError, "tuple"),
+], ids=["metadata_key", "complex", "object", "str", "datetime", "complex_scalar", "float_key", "none_key", "tuple_key"])
+def test_save_refuses_what_load_could_not_read_back_and_writes_nothing(tmp_path, obj, error, culprit):
+    with pytest.raises(error, match=culprit):
+        mg.save(obj, tmp_path / "x.st")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_a_container_that_contains_itself(tmp_path):
+    loop = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="nested deeper"):
+        mg.save({"a": loop}, tmp_path / "x.st")
+    assert os.listdir(tmp_path) == []
+
+
+def test_big_endian_and_strided_arrays_round_trip_and_load_in_safetensors(tmp_path):
+    from safetensors.numpy import load_file
+
+    big = np.arange(6, dtype=">f4").reshape(2, 3)
+    strided = np.arange(12, dtype=np.int64).reshape(3, 4)[:, ::2]
+    mg.save({"big": big, "strided": strided, "t": mg.tensor(big).t()}, tmp_path / "x.st")
+    back = mg.load(tmp_path / "x.st")
+    np.testing.assert_array_equal(back["big"], big)
+    np.testing.assert_array_equal(back["strided"], strided)
+    np.testing.assert_array_equal(back["t"].numpy(), big.T)
+    theirs = load_file(str(tmp_path / "x.st"))
+    np.testing.assert_array_equal(theirs["strided"], strided)
+
+
+def test_load_accepts_weights_only_as_pytorch_does(tmp_path):
+    mg.save({"w": mg.ones(2)}, tmp_path / "w.st")
+    for flag in (True, False):
+        assert mg.load(tmp_path / "w.st", weights_only=flag)["w"].tolist() == [1.0, 1.0]
+
+
+# ---------------------------------------------------------------- temporaries, durability, streaming
+def dead_pid():
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_stale_temporaries_of_dead_writers_are_removed_by_the_next_save(tmp_path):
+    stale = tmp_path / f".ckpt.st.tmp-{dead_pid()}-0badc0de"
+    stale.write_bytes(b"\0" * 1000)
+    live = tmp_path / f".ckpt.st.tmp-{os.getpid()}-0000beef"  # another thread of a live writer
+    live.write_bytes(b"\0")
+    other_target = tmp_path / f".other.st.tmp-{dead_pid()}-0badc0de"
+    other_target.write_bytes(b"\0")
+    mg.save({"a": mg.ones(2)}, tmp_path / "ckpt.st")
+    assert sorted(os.listdir(tmp_path)) == sorted(["ckpt.st", live.name, other_target.name])
+
+
+def test_temporaries_untouched_for_over_an_hour_are_removed(tmp_path):
+    old = tmp_path / f".ckpt.st.tmp-{os.getpid()}-00000001"
+    old.write_bytes(b"\0")
+    os.utime(old, (0, 0))
+    mg.save({"a": mg.ones(2)}, tmp_path / "ckpt.st")
+    assert os.listdir(tmp_path) == ["ckpt.st"]
+
+
+def test_the_temporary_is_named_after_its_target(tmp_path, monkeypatch):
+    from minigrad import serialization
+
+    seen = []
+    real_replace = os.replace
+    monkeypatch.setattr(serialization.os, "replace", lambda src, dst: (seen.append(os.path.basename(src)), real_replace(src, dst)))
+    mg.save({"a": mg.ones(2)}, tmp_path / "model.st")
+    assert seen and seen[0].startswith(f".model.st.tmp-{os.getpid()}-")
+
+
+def test_the_directory_is_fsynced_after_the_rename(tmp_path, monkeypatch):
+    from minigrad import serialization
+
+    calls = []
+    monkeypatch.setattr(serialization, "_fsync_directory",
+                        lambda d: calls.append((d, os.path.exists(tmp_path / "m.st"))))
+    mg.save({"a": mg.ones(2)}, tmp_path / "m.st")
+    assert calls == [(str(tmp_path), True)]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    from minigrad import _safetensors
+
+    mg.save({"a": mg.zeros(2)}, tmp_path / "m.st")
+
+    def disk_full(f, host):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_safetensors, "write_array", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        mg.save({"a": mg.ones(2)}, tmp_path / "m.st")
+    assert os.listdir(tmp_path) == ["m.st"]
+    assert mg.load(tmp_path / "m.st")["a"].tolist() == [0.0, 0.0]
+
+
+def test_save_streams_tensors_instead_of_copying_the_checkpoint(tmp_path):
+    import tracemalloc
+
+    state = {f"w{i}": mg.ones(1_000_000) for i in range(8)}  # 32 MB
+    tracemalloc.start()
+    mg.save(state, tmp_path / "big.st")
+    _, save_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert save_peak < 2 * 2**20, f"save peaked at {save_peak / 2**20:.1f} MiB"
+
+    tracemalloc.start()
+    back = mg.load(tmp_path / "big.st")
+    _, load_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert load_peak < 32_000_000 + 2 * 2**20, f"load peaked at {load_peak / 2**20:.1f} MiB"  # the tensors, once
+    assert float(back["w7"].sum()) == 1_000_000
+
+
+_KILLED_WRITER = """
+import os, sys, time
+import minigrad as mg
+from minigrad import _safetensors
+
+real = _safetensors.write_array
+count = [0]
+
+def write_then_stall(f, host):
+    real(f, host)
+    count[0] += 1
+    if count[0] == 2:  # half of the new checkpoint is on disk: tell the parent, then wait to be killed
+        f.flush()
+        print("halfway", flush=True)
+        time.sleep(60)
+
+_safetensors.write_array = write_then_stall
+mg.save({"a": mg.ones(1000), "b": mg.ones(1000), "c": mg.ones(1000)}, sys.argv[1])
+"""
+
+
+def test_a_save_killed_midway_leaves_the_old_checkpoint_and_the_next_save_cleans_up(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("needs SIGKILL")
+    path = tmp_path / "ckpt.st"
+    mg.save({"a": mg.zeros(3)}, path)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(path)], stdout=subprocess.PIPE, env=env)
+    try:
+        assert child.stdout.readline() == b"halfway\n"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+        child.stdout.close()
+    leftovers = [n for n in os.listdir(tmp_path) if n != "ckpt.st"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(f".ckpt.st.tmp-{child.pid}-")
+    assert mg.load(path)["a"].tolist() == [0.0, 0.0, 0.0]  # the old checkpoint is intact
+    mg.save({"a": mg.ones(3)}, path)
+    assert os.listdir(tmp_path) == ["ckpt.st"]
+    assert mg.load(path)["a"].tolist() == [1.0, 1.0, 1.0]

@@ -170,9 +170,40 @@ def test_two_thousand_deep_graph_draws_without_recursion(device):
         y = y * 1.0001
     with capture_grads():
         y.sum().backward()  # fresh graph: the captured norms belong to it
-    g = draw_graph(y)
+    g = draw_graph(y, max_nodes=None)  # uncapped on request
     assert len(edges(g.source)) >= 2000
     assert "Mul" in g.source
+
+
+def test_graphs_are_capped_at_500_nodes_by_default_and_the_picture_says_so(device):
+    x = mg.ones(3, device=device, requires_grad=True)
+    y = x
+    for _ in range(600):
+        y = y * 1.0001
+    source = draw_graph(y, show_grads=False).source
+    assert len(nodes(source)) == 501  # 500 drawn plus the one counting the rest
+    assert "more nodes" in source and "max_nodes=500" in source
+    small = draw_graph(x * 2, show_grads=False).source
+    assert "max_nodes" not in small  # no caption when nothing was cut
+
+
+def test_a_20000_op_chain_draws_fast(device):
+    import shutil
+    import time
+
+    x = mg.ones(3, device=device, requires_grad=True)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0001
+    start = time.perf_counter()
+    g = draw_graph(y)
+    built = time.perf_counter() - start
+    assert built < 10.0, f"building the drawing took {built:.1f} s"
+    assert len(nodes(g.source)) <= 501
+    if shutil.which("dot"):
+        start = time.perf_counter()
+        g.pipe(format="svg")
+        assert time.perf_counter() - start < 30.0
 
 
 def test_bad_arguments_raise(device):

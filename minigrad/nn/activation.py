@@ -1,6 +1,7 @@
 """Activation layers, each a thin module over the function of the same name in ``F``."""
 from __future__ import annotations
 
+from . import _checks
 from . import functional as F
 from .module import Module
 
@@ -36,7 +37,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = _checks.number("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = inplace
 
     def forward(self, input):
@@ -51,7 +52,7 @@ class ELU(Module):
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
-        self.alpha = alpha
+        self.alpha = _checks.number("ELU", "alpha", alpha)
         self.inplace = inplace
 
     def forward(self, input):
@@ -82,8 +83,8 @@ class Softplus(Module):
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
-        self.beta = beta
-        self.threshold = threshold
+        self.beta = _checks.number("Softplus", "beta", beta)
+        self.threshold = _checks.number("Softplus", "threshold", threshold)
 
     def forward(self, input):
         return F.softplus(input, self.beta, self.threshold)
@@ -97,7 +98,7 @@ class Softmax(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = _checks.integer(type(self).__name__, "dim", dim, allow_none=True)
 
     def forward(self, input):
         return F.softmax(input, self.dim)
@@ -111,7 +112,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = _checks.integer(type(self).__name__, "dim", dim, allow_none=True)
 
     def forward(self, input):
         return F.log_softmax(input, self.dim)

@@ -321,8 +321,16 @@ def _class_last(input, op):
     return input.permute(perm).reshape(-1, input.shape[1]), rest
 
 
+def _check_class_input(input, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have at least 1 dim (C,) or (N, C, ...), got a 0-d tensor")
+
+
 def _class_nll(input, target, weight, ignore_index, reduction, label_smoothing, from_logits, op):
     _check_reduction(reduction, op)
+    _check_class_input(input, op)
     target = _as_target(input, target, op)
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected class-index targets of an integer dtype (int64), got {target.dtype}")
@@ -366,6 +374,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     op = "cross_entropy"
     _check_reduction(reduction, op)
+    _check_class_input(input, op)
     target = _float_target(input, target, op)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(

@@ -5,6 +5,7 @@ import math
 
 from .. import backend
 from ..tensor import Tensor
+from . import _checks
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -66,8 +67,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = _checks.integer("Flatten", "start_dim", start_dim)
+        self.end_dim = _checks.integer("Flatten", "end_dim", end_dim)
 
     def forward(self, input):
         return input.flatten(self.start_dim, self.end_dim)

@@ -5,6 +5,7 @@ when the model is built, not at the first step).
 """
 from __future__ import annotations
 
+from . import _checks
 from . import functional as F
 from .module import Module
 
@@ -42,7 +43,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
-        self.delta = delta
+        self.delta = _checks.number("HuberLoss", "delta", delta, low=0.0, low_open=True)
 
     def forward(self, input, target):
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
@@ -53,7 +54,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, reduction="mean", beta=1.0):
         super().__init__(reduction)
-        self.beta = beta
+        self.beta = _checks.number("SmoothL1Loss", "beta", beta, low=0.0)
 
     def forward(self, input, target):
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
@@ -85,7 +86,7 @@ class NLLLoss(_WeightedLoss):
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__(weight, reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = _checks.integer("NLLLoss", "ignore_index", ignore_index)
 
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
@@ -101,9 +102,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(weight, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
-        self.ignore_index = ignore_index
+        _checks.number("CrossEntropyLoss", "label_smoothing", label_smoothing, low=0.0, high=1.0)
+        self.ignore_index = _checks.integer("CrossEntropyLoss", "ignore_index", ignore_index)
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):

@@ -477,16 +477,26 @@ class Module:
                     f"the shape in current model is {tuple(target.shape)}."
                 )
                 continue
+            if getattr(value.dtype, "kind", None) not in ("b", "i", "u", "f"):
+                errors.append(f"dtype mismatch for {key}: cannot copy a value of dtype {value.dtype} from checkpoint "
+                              f"into a parameter of dtype {target.dtype}.")
+                continue
             arrays[key] = value
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
             )
+        # convert everything (device move, dtype cast) before writing anything: a failure
+        # here, e.g. an unreachable device, must leave the module as it was
+        converted = {}
+        for key, value in arrays.items():
+            target = own[key]
+            value = backend.to_device(value, target.device)
+            converted[key] = value.astype(target.array.dtype, copy=False)
         with autograd.no_grad():
-            for key, value in arrays.items():
+            for key, value in converted.items():
                 target = own[key]
-                value = backend.to_device(value, target.device)
-                target.xp.copyto(target.array, value, casting="unsafe")
+                target.xp.copyto(target.array, value)
                 target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
@@ -517,7 +527,10 @@ def _to_host_or_device_array(value, key):
     if isinstance(value, Tensor):
         return value.array
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        return value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16; float32 holds it exactly
+            value = value.float()
+        return value.numpy()
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return value
     if isinstance(value, (int, float, bool)):

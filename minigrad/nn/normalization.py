@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
+from . import _checks
 from . import functional as F
 from . import init
 from .layers import _new_param
@@ -32,8 +33,8 @@ class BatchNorm1d(Module):
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum}")
+        _checks.number("BatchNorm1d", "momentum", momentum, low=0.0, high=1.0, allow_none=True)
+        _checks.number("BatchNorm1d", "eps", eps, low=0.0)  # eps < 0 makes var + eps negative: NaN
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -73,19 +74,22 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d: expected {self.num_features} channels (dim 1), got input of shape {tuple(input.shape)}"
             )
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.array += 1
-            if self.momentum is None:
-                # the cumulative average needs the count on the host (as in PyTorch)
-                factor = 1.0 / float(self.num_batches_tracked.array)
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:
+            # the cumulative average needs the count on the host (as in PyTorch)
+            factor = 1.0 / (float(self.num_batches_tracked.array) + 1)
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(
+        out = F.batch_norm(
             input,
             self.running_mean if track else None,
             self.running_var if track else None,
             self.weight, self.bias, use_batch_stats, factor, self.eps,
         )
+        if counting:  # only once batch_norm has accepted the input: a refused batch is not counted
+            self.num_batches_tracked.array += 1
+            self.num_batches_tracked._bump_version()
+        return out
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -98,7 +102,10 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        shape = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+        for s in shape:
+            _checks.integer("LayerNorm", "normalized_shape", s, low=0)
+        _checks.number("LayerNorm", "eps", eps, low=0.0)
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine

@@ -5,6 +5,8 @@ broadcast shape: the engine sums them down to each input's shape in one place.
 """
 from __future__ import annotations
 
+import numbers
+
 from .. import backend
 from ..autograd import Op
 from ..tensor import Tensor
@@ -133,7 +135,10 @@ class Pow(Op):
     """a ** b with both sides tensors (or a scalar base): d/db = a**b * log(a)."""
 
     def forward(self, a, b):
-        out = a**b
+        try:
+            out = a**b
+        except ValueError:  # NumPy refuses integers to negative integer powers; torch defines them
+            out = _int_pow_with_negative_exponents(a, b)
         self.save_for_backward(a, b, out)
         return out
 
@@ -151,6 +156,16 @@ class Pow(Op):
                 # torch's convention: 0 ** b has gradient 0 w.r.t. b where b >= 0
                 gb = g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
         return ga, gb
+
+
+def _int_pow_with_negative_exponents(a, b):
+    """torch's integer a ** b where some b < 0: 1 ** b = 1, (-1) ** b = +-1, else 0."""
+    xp = backend.array_module(a if hasattr(a, "shape") else b)
+    with backend.ignore_float_errors(xp):
+        positive = a ** xp.abs(b)
+        odd = xp.where(b % 2 == 0, 1, -1)
+        negative = xp.where(a == 1, 1, xp.where(a == -1, odd, 0))
+    return xp.where(b < 0, negative, positive).astype(positive.dtype, copy=False)
 
 
 class Neg(Op):
@@ -353,6 +368,8 @@ def add(a, b):
 
 
 def sub(a, b):
+    if all(isinstance(x, bool) or (isinstance(x, Tensor) and x.array.dtype.kind == "b") for x in (a, b)):
+        raise TypeError("sub: subtracting two bools (bool tensors) is not supported; use ^ or logical_xor() instead")
     ta, tb = operands(a, b)
     # As torch, refuse `-` on bools (usually meant as `~mask`). Only a cast can hide a
     # bool operand; bool - bool reaches NumPy, which raises a TypeError of its own.
@@ -383,6 +400,8 @@ def pow(a, b):
 
 
 def neg(x):
+    if x.array.dtype.kind == "b":
+        raise TypeError("neg: negating a bool tensor is not supported; use ~ or logical_not() to invert a mask")
     return Neg.apply(x)
 
 
@@ -430,6 +449,9 @@ def clamp(x, min=None, max=None):
     """Limit values to [min, max] (either bound may be None)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    for name, bound in (("min", min), ("max", max)):
+        if not (bound is None or isinstance(bound, Tensor) or isinstance(bound, numbers.Real)):
+            raise TypeError(f"clamp: {name} must be a number, a tensor or None, got {type(bound).__name__}")
     if x.array.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         x = x.type(backend.get_default_dtype())  # as torch: int.clamp(0.5) is float32
     return Clamp.apply(x, min=min, max=max)

@@ -63,6 +63,8 @@ def matmul(a, b):
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` with weight of shape (out_features, in_features)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"linear: input must be a Tensor, got {type(input).__name__}")
     if input.ndim == 0 or weight.ndim != 2:
         raise ValueError(f"linear: expected input of >= 1 dims and a 2-D weight, got {tuple(input.shape)} and {tuple(weight.shape)}")
     if input.shape[-1] != weight.shape[1]:

@@ -100,6 +100,11 @@ def _accurate_sum(x, axes, keepdim):
     return xp.expand_dims(out, axis) if keepdim else out
 
 
+def _all_if_empty(dim):
+    """torch's rule for sum/mean/amax/var/...: ``dim=[]`` or ``()`` reduces every dimension."""
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
 def _expand_back(g, shape, axes, keepdim, xp):
     """Broadcast a reduced gradient back to the input's shape."""
     if axes is not None and not keepdim:
@@ -187,23 +192,33 @@ class MaxDim(Op):
 
 class Var(Op):
     def forward(self, x, axes, correction, keepdim):
+        unit, scale = self._scaled(x, axes, correction, keepdim)
+        with backend.ignore_float_errors(backend.array_module(x)):
+            return unit * scale * scale  # not scale * scale: that alone may overflow
+
+    def _scaled(self, x, axes, correction, keepdim):
+        """(var of (x - mean) / scale, scale): a power-of-two scale keeps the squares from
+        overflowing float32 above ~1.8e19 and is exact, so ordinary inputs give numpy's bits."""
         xp = backend.array_module(x)
-        if axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes):  # xp.var's two passes, each with the accurate sum
-            mean = _accurate_sum(x, axes, True)
+        # long strided axes: both passes take the accurate blocked sum (see _strided)
+        strided = axes is not None and x.size >= _STRIDED_MIN and _strided(x, axes)
+        with backend.ignore_float_errors(xp):
+            if strided:
+                mean = _accurate_sum(x, axes, True)
+                mean /= x.dtype.type(x.size // builtins.max(mean.size, 1))
+            else:
+                mean = x.mean(axis=axes, keepdims=True)
             n = x.size // builtins.max(mean.size, 1)
-            mean /= x.dtype.type(n)
             self.save_for_backward(x, mean)
             self.meta = (axes, keepdim, n - correction)
             d = x - mean
-            d *= d
-            with backend.ignore_float_errors(xp):
-                return _accurate_sum(d, axes, keepdim) / x.dtype.type(builtins.max(n - correction, 0))
-        mean = x.mean(axis=axes, keepdims=True)
-        n = x.size // builtins.max(mean.size, 1)
-        self.meta = (axes, keepdim, n - correction)
-        self.save_for_backward(x, mean)
-        with backend.ignore_float_errors(xp):
-            return xp.var(x, axis=axes, ddof=correction, keepdims=keepdim)
+            big = xp.abs(d).max(axis=axes, keepdims=True) if d.size else xp.ones_like(mean)
+            scale = xp.ldexp(xp.ones_like(big), xp.frexp(big)[1])  # 1 for 0, inf and NaN
+            q = d / scale
+            q *= q
+            total = _accurate_sum(q, axes, keepdim) if strided else q.sum(axis=axes, keepdims=keepdim)
+            unit = total / builtins.max(n - correction, 0)
+        return unit, (scale if keepdim else scale.reshape(unit.shape))
 
     def backward(self, g):
         x, mean = self.saved[:2]
@@ -219,7 +234,9 @@ class Std(Var):
 
     def forward(self, x, axes, correction, keepdim):
         xp = backend.array_module(x)
-        out = backend.as_array(xp.sqrt(super().forward(x, axes, correction, keepdim)))
+        unit, scale = self._scaled(x, axes, correction, keepdim)
+        with backend.ignore_float_errors(xp):
+            out = backend.as_array(xp.sqrt(unit) * scale)
         self.save_for_backward(*self.saved, out)
         return out
 
@@ -341,7 +358,7 @@ def sum(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Sum over `dim` (all dims by default). Bools and integers sum to int64, as torch."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _alias("sum", dim, keepdim, axis, keepdims)
-    axes = normalize_dims(dim, x.ndim, "sum")
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, "sum")
     if dtype is not None:
         x = x.type(dtype)
     elif x.array.dtype.kind in "bui" and x.array.dtype != backend.int64:
@@ -353,7 +370,7 @@ def mean(x, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Arithmetic mean over `dim` (all dims by default)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _alias("mean", dim, keepdim, axis, keepdims)
-    axes = normalize_dims(dim, x.ndim, "mean")
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, "mean")
     if dtype is not None:
         x = x.type(dtype)
     elif x.array.dtype.kind != "f":
@@ -403,14 +420,14 @@ def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Max over one or several dims (values only; ties share the gradient)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _alias("amax", dim, keepdim, axis, keepdims)
-    return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amax"), keepdim=keepdim, largest=True)
+    return MaxReduce.apply(x, axes=normalize_dims(_all_if_empty(dim), x.ndim, "amax"), keepdim=keepdim, largest=True)
 
 
 def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Min over one or several dims (values only; ties share the gradient)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _alias("amin", dim, keepdim, axis, keepdims)
-    return MaxReduce.apply(x, axes=normalize_dims(dim, x.ndim, "amin"), keepdim=keepdim, largest=False)
+    return MaxReduce.apply(x, axes=normalize_dims(_all_if_empty(dim), x.ndim, "amin"), keepdim=keepdim, largest=False)
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
@@ -430,7 +447,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None
 def _spread(cls, op, x, dim, unbiased, keepdim, correction):
     if correction is None:
         correction = 1 if unbiased is None else int(bool(unbiased))
-    axes = normalize_dims(dim, x.ndim, op)
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, op)
     return cls.apply(_float_input(x), axes=axes, correction=correction, keepdim=keepdim)
 
 
@@ -459,7 +476,7 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(x))) along `dim`, stable for huge inputs (the max is factored out)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _alias("logsumexp", dim, keepdim, axis, keepdims)
-    axes = normalize_dims(dim, x.ndim, "logsumexp")
+    axes = normalize_dims(_all_if_empty(dim), x.ndim, "logsumexp")
     return LogSumExp.apply(_float_input(x), axes=axes, keepdim=keepdim)
 
 
@@ -493,12 +510,17 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def _arg(x, dim, keepdim, largest):
+    op = "argmax" if largest else "argmin"
+    if dim is None and x.array.size == 0:
+        raise IndexError(f"{op}: an empty tensor of shape {tuple(x.shape)} has no {op}; specify dim")
     if dim is None:
         out = (x.array.argmax if largest else x.array.argmin)()
         if keepdim:
             out = x.xp.asarray(out).reshape((1,) * x.ndim)
     else:
-        (axis,) = normalize_dims(dim, x.ndim, "argmax" if largest else "argmin") or (0,)
+        (axis,) = normalize_dims(dim, x.ndim, op) or (0,)
+        if x.ndim and x.shape[axis] == 0:
+            raise IndexError(f"{op}: cannot reduce over dim {dim} of size 0 (shape {tuple(x.shape)})")
         out = _last_indices(x, axis, keepdim, largest) if x.ndim else x.xp.zeros((), backend.int64)
     return Tensor._make(backend.as_array(x.xp.asarray(out).astype(backend.int64, copy=False)), False, None)
 

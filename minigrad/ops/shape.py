@@ -242,9 +242,9 @@ view = reshape
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one."""
+    s, e = ((normalize_dims(d, x.ndim, "flatten") or (0,))[0] for d in (start_dim, end_dim))
     if x.ndim == 0:
         return reshape(x, 1)
-    s, e = start_dim % x.ndim, end_dim % x.ndim
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
@@ -260,9 +260,9 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     """Swap two dims."""
+    a, b = ((normalize_dims(d, x.ndim, "transpose") or (0,))[0] for d in (dim0, dim1))  # checked even when 0-d/1-d
     if x.ndim < 2:
         return x
-    a, b = (normalize_dims(d, x.ndim, "transpose")[0] for d in (dim0, dim1))
     dims = list(range(x.ndim))
     dims[a], dims[b] = dims[b], dims[a]
     return _share_version_if_view(Permute.apply(x, dims=tuple(dims)), x)
@@ -271,7 +271,7 @@ def transpose(x, dim0, dim1):
 def t(x):
     if x.ndim > 2:
         raise ValueError(f"t: expects a tensor with <= 2 dimensions, got {x.ndim}; use transpose")
-    return transpose(x, 0, 1)
+    return x if x.ndim < 2 else transpose(x, 0, 1)
 
 
 def T(x):

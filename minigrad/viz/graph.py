@@ -10,9 +10,10 @@ colour scale for the whole graph with a legend, so a reader sees where along the
 the gradient shrinks or grows. Nodes are boxed per module (recorded by
 ``capture_grads(model)``, or inferred from parameter names).
 
-The walk is iterative (a 10,000-deep graph draws fine); `max_nodes` keeps big graphs
-legible by collapsing each module to one node and, if still too many, cutting the
-drawing at `max_nodes` with a node saying how many were left out.
+The walk is iterative (a 10,000-deep graph draws fine); `max_nodes` (500 by default, so
+Graphviz's `dot` finishes on any graph) keeps big graphs legible by collapsing each
+module to one node and, if still too many, cutting the drawing at `max_nodes` with a
+node saying how many were left out and a caption naming the cap.
 """
 from __future__ import annotations
 
@@ -321,7 +322,10 @@ def _emit_clusters(graph, cls, d, styles, module_label):
         graph.subgraph(subs[m])
 
 
-def draw_graph(root, params=None, show_shapes=True, show_grads=True, max_nodes=None,
+DEFAULT_MAX_NODES = 500  # dot's layout is superlinear: thousands of nodes take minutes
+
+
+def draw_graph(root, params=None, show_shapes=True, show_grads=True, max_nodes=DEFAULT_MAX_NODES,
                collapse_modules=False, graph_attr=None):
     """Draw the graph that produced `root` (a tensor or a list of tensors).
 
@@ -334,8 +338,10 @@ def draw_graph(root, params=None, show_shapes=True, show_grads=True, max_nodes=N
         show_grads: fill nodes by the log10 L2 norm of their gradient (ops: captured by
             ``mg.viz.capture_grads()`` during backward; leaves: their ``.grad``) and add
             a legend. White means nothing was recorded for the node.
-        max_nodes: above this many nodes, each module collapses to one node; if still too
-            many, only the `max_nodes` nearest the output are drawn.
+        max_nodes: above this many nodes (default 500), each module collapses to one
+            node; if still too many, only the `max_nodes` nearest the output are drawn,
+            one node counts the rest and the caption says the drawing was cut. ``None``
+            draws everything (a graph of thousands of nodes can take `dot` minutes).
         collapse_modules: collapse modules to one node each regardless of size.
         graph_attr: extra graphviz graph attributes (e.g. ``{"rankdir": "LR"}``).
 
@@ -366,8 +372,11 @@ def draw_graph(root, params=None, show_shapes=True, show_grads=True, max_nodes=N
     too_big = max_nodes is not None and len(d.nodes) > max_nodes
     if collapse_modules or (too_big and owner):
         d.collapse(module_label)
-    if max_nodes is not None and len(d.nodes) > max_nodes:
+    total = len(d.nodes)
+    if max_nodes is not None and total > max_nodes:
         d.cut(max_nodes)
+        caption = f"showing the {max_nodes} nodes nearest the output of {total} (max_nodes={max_nodes})"
+        graph_attr = {"label": caption, "labelloc": "t", **(graph_attr or {})}
 
     finite = [n["log"] for n in d.nodes.values() if n["log"] is not None and math.isfinite(n["log"])]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
