@@ -12,13 +12,13 @@ for _module in (elementwise, reduce, shape, linalg, convert, inplace, compare, h
     for _name, _fn in _module.METHODS.items():
         setattr(Tensor, _name, _fn)
 
-from .elementwise import (  # noqa: E402
-    abs, add, clamp, clip, cos, div, eq, exp, ge, gt, isfinite, isinf, isnan, le, log, log1p,
-    logical_not, lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tanh,
-    where,
+from .compare import (  # noqa: E402
+    allclose, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le, logical_not, lt, ne, sign,
 )
-from .elementwise import cosh, log2, log10, sinh  # noqa: E402
-from .compare import allclose, equal, isclose  # noqa: E402
+from .elementwise import (  # noqa: E402
+    abs, add, clamp, clip, cos, cosh, div, exp, log, log1p, log2, log10, maximum, minimum, mul, neg,
+    pow, relu, sigmoid, sin, sinh, sqrt, sub, tanh, where,
+)
 from .histogram import histc, histogram  # noqa: E402
 from .linalg import linear, matmul, mm  # noqa: E402
 from .reduce import (  # noqa: E402

@@ -490,49 +490,6 @@ def where(condition, input, other):
     return Where.apply(cond, input, other)
 
 
-# ---------------------------------------------------------------------------- comparisons
-def _compare(ufunc_name):
-    def compare(a, b):
-        a, b = operands(a, b)
-        t = a if isinstance(a, Tensor) else b
-        xa = a.array if isinstance(a, Tensor) else a
-        xb = b.array if isinstance(b, Tensor) else b
-        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.device != b.device:
-            raise backend.device_mismatch(ufunc_name, a.device, b.device)
-        try:
-            out = getattr(t.xp, ufunc_name)(xa, xb)
-        except ValueError as e:
-            raise ValueError(f"{ufunc_name}: incompatible shapes {getattr(xa, 'shape', ())} and {getattr(xb, 'shape', ())}: {e}") from None
-        return Tensor._make(backend.as_array(out), False, None)
-
-    compare.__name__ = ufunc_name
-    compare.__doc__ = f"Elementwise ``{ufunc_name}``; a bool tensor with no gradient."
-    return compare
-
-
-eq, ne, lt, le, gt, ge = (_compare(n) for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
-
-
-def logical_not(x):
-    return Tensor._make(backend.as_array(x.xp.logical_not(x.array)), False, None)
-
-
-def isnan(x):
-    return Tensor._make(backend.as_array(x.xp.isnan(x.array)), False, None)
-
-
-def isinf(x):
-    return Tensor._make(backend.as_array(x.xp.isinf(x.array)), False, None)
-
-
-def isfinite(x):
-    return Tensor._make(backend.as_array(x.xp.isfinite(x.array)), False, None)
-
-
-def sign(x):
-    return Tensor._make(backend.as_array(x.xp.sign(x.array)), False, None)
-
-
 METHODS = {
     "__add__": add, "__radd__": lambda a, b: add(b, a),
     "__sub__": sub, "__rsub__": lambda a, b: sub(b, a),
@@ -540,14 +497,10 @@ METHODS = {
     "__truediv__": div, "__rtruediv__": lambda a, b: div(b, a),
     "__pow__": pow, "__rpow__": lambda a, b: pow(b, a),
     "__neg__": neg, "__pos__": lambda x: x, "__abs__": abs,
-    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
-    "__invert__": logical_not,
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "log1p": log1p, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos,
     "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp,
-    "maximum": maximum, "minimum": minimum, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt,
-    "ge": ge, "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "sign": sign,
-    "logical_not": logical_not,
+    "maximum": maximum, "minimum": minimum,
 }
 
 
