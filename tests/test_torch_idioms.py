@@ -121,19 +121,25 @@ def test_grad_mode_is_per_thread(device):
 
 
 # ---------------------------------------------------------------------------- Function
-class Exp(mg.autograd.Function):
-    """The example of PyTorch's autograd.Function documentation."""
+def _exp_function(lib):
+    """The example of PyTorch's autograd.Function documentation, for `lib`."""
 
-    @staticmethod
-    def forward(ctx, i):
-        result = i.exp()
-        ctx.save_for_backward(result)
-        return result
+    class Exp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, i):
+            result = i.exp()
+            ctx.save_for_backward(result)
+            return result
 
-    @staticmethod
-    def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
-        return grad_output * result
+        @staticmethod
+        def backward(ctx, grad_output):
+            (result,) = ctx.saved_tensors
+            return grad_output * result
+
+    return Exp
+
+
+Exp = _exp_function(mg)
 
 
 class LegendrePolynomial3(mg.autograd.Function):
@@ -249,26 +255,10 @@ def test_saved_tensor_modified_in_place_is_refused_at_backward(torch, device):
     for lib in (mg, torch):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
         h = x * 1
-        y = (Exp if lib is mg else _torch_exp(torch)).apply(h)
+        y = _exp_function(lib).apply(h)
         y.add_(1)  # Exp saved its output: backward must refuse, in both frameworks
         with pytest.raises(RuntimeError, match="modified by an inplace|modified by an in-place"):
             y.sum().backward()
-
-
-def _torch_exp(torch):
-    class TorchExp(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, i):
-            result = i.exp()
-            ctx.save_for_backward(result)
-            return result
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (result,) = ctx.saved_tensors
-            return grad_output * result
-
-    return TorchExp
 
 
 # ---------------------------------------------------------------------------- in-place
