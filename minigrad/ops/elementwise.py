@@ -279,6 +279,23 @@ class Sigmoid(Op):
         return g * (y * (1 - y))
 
 
+_SAME_SIZE_INT = {2: "int16", 4: "int32", 8: "int64"}
+
+
+def _kept(g, keep):
+    """`g` where `keep`, else 0: a select, so an inf gradient at a blocked element gives 0
+    (a multiply by the mask would give inf * 0 = NaN). Done on the bits (g AND a mask of
+    all ones or zeros) because NumPy's where() on a mask with no pattern costs ~10x a
+    multiply: every element is a mispredicted branch."""
+    xp = backend.array_module(g)
+    ints = _SAME_SIZE_INT.get(g.dtype.itemsize) if g.dtype.kind == "f" else None
+    if ints is None or g.ndim == 0 or getattr(keep, "shape", None) != g.shape:
+        return xp.where(keep, g, xp.zeros((), dtype=g.dtype))
+    bits = keep.astype(ints)
+    xp.negative(bits, out=bits)  # 1 -> all ones
+    return xp.bitwise_and(g.view(ints), bits).view(g.dtype)
+
+
 class Relu(Op):
     def forward(self, x):
         out = backend.array_module(x).maximum(x, 0)
@@ -286,9 +303,8 @@ class Relu(Op):
         return out
 
     def backward(self, g):
-        # select, don't multiply: an inf gradient at a blocked unit must give 0, not NaN
-        # (torch's threshold_backward: blocked where the output is <= 0)
-        return backend.array_module(g).where(self.saved[0] <= 0, 0, g).astype(g.dtype, copy=False)
+        # torch's threshold_backward: blocked where the output is <= 0 (a NaN passes)
+        return _kept(g, backend.array_module(g).logical_not(self.saved[0] <= 0))
 
 
 class Clamp(Op):
@@ -310,7 +326,7 @@ class Clamp(Op):
             mask = mask & (x <= hi)
         if mask is True:
             return g
-        return xp.where(mask, g, 0).astype(g.dtype, copy=False)  # select: inf * 0 would be NaN
+        return _kept(g, xp.broadcast_to(mask, g.shape))
 
 
 class Maximum(Op):
@@ -330,9 +346,8 @@ class Maximum(Op):
         a, b = self.saved
         xp = backend.array_module(g)
         a_loses, b_loses = (a < b, a > b) if self.ufunc == "maximum" else (a > b, a < b)
-        shared = xp.where(a == b, g / 2, g)
-        zero = xp.zeros((), dtype=g.dtype)
-        return xp.where(a_loses, zero, shared), xp.where(b_loses, zero, shared)
+        shared = xp.where(a == b, g / 2, g)  # ties are rare: a predictable branch
+        return _kept(shared, xp.logical_not(a_loses)), _kept(shared, xp.logical_not(b_loses))
 
 
 class Minimum(Maximum):
