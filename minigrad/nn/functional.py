@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from ..ops.activation import ELU, GELU, DropoutMask, LeakyReLU, Softplus
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassNLL
 from ..ops.normalization import Normalize
+from .utils import _param_list
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -402,15 +403,6 @@ def _add_all(terms):
     for t in terms[1:]:
         total = total + t
     return total
-
-
-def _param_list(params, op):
-    if hasattr(params, "parameters") and callable(params.parameters):
-        params = params.parameters()
-    params = [params] if isinstance(params, Tensor) else list(params)
-    if not params:
-        raise ValueError(f"{op}: got an empty list of parameters")
-    return params
 
 
 def l1_penalty(params):

@@ -12,10 +12,15 @@ from ..autograd import no_grad
 from ..tensor import Tensor
 
 
-def _param_list(parameters):
-    if isinstance(parameters, Tensor):
-        return [parameters]
-    return list(parameters)
+def _param_list(parameters, op=None):
+    """A list of tensors from a tensor, an iterable of tensors or a Module's parameters;
+    with `op` (the caller's name), an empty list is an error."""
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        parameters = parameters.parameters()
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if op is not None and not params:
+        raise ValueError(f"{op}: got an empty list of parameters")
+    return params
 
 
 def _vector_norm(arr, norm_type, xp):

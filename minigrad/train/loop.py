@@ -8,6 +8,7 @@ import math
 import time
 
 from .. import autograd
+from ..data.collate import batch_to_device
 from ..optim import lr_scheduler
 from ..tensor import Tensor
 from .history import History
@@ -25,9 +26,7 @@ def _named_metrics(metrics):
 
 
 def _to_device(batch, device):
-    if device is None:
-        return batch
-    return tuple(t.to(device) if isinstance(t, Tensor) else t for t in batch)
+    return batch if device is None else batch_to_device(batch, device)
 
 
 def _split(batch, where):
