@@ -21,10 +21,12 @@ passes between steps get a ratio of 0.
 
 Two ways to measure ``||w_next - w||^2``. Through the optimizer step hooks
 (`optim.optimizer.register_optimizer_step_pre_hook` / `..._post_hook`, which every
-optimizer runs): on a recorded step, the pre-hook copies the weights of the traced
-parameters the optimizer is about to update into reused buffers, and the post-hook
+optimizer runs): on a recorded step, the pre-hook makes sure a reused buffer holds the
+weights of each traced parameter the optimizer is about to update, and the post-hook
 takes the squared norms of the change and of the new weights (so the next pass need not
-read them again for `weight_norm`). Their measurement is used when the version counter
+read them again for `weight_norm`), then copies the new weights into the buffer while
+they are in cache: the next step's pre-hook copies only the parameters whose version
+counter (or array) changed since. Their measurement is used when the version counter
 shows that the optimizer's step was the only change since the forward pass, and after
 the step until the next pass. Otherwise (a manual ``p -= lr * g``, a change after the
 step) the weights snapshotted at the forward pass are compared. A parameter whose last
@@ -35,7 +37,11 @@ once the hooks measure. The optimizer's arithmetic is the same traced or not.
 
 All statistics stay on the model's device (0-d arrays) until a step closes; then they
 are fetched with one host transfer (`stats.fetch`): a CUDA run syncs once per recorded
-step, not once per tensor. No activation or gradient array is kept alive for later.
+step, not once per tensor. Turning them into metrics waits until the history is read
+(`table.Slots.derive`, for all waiting steps at once). No activation or gradient array
+is kept alive for later. The sum of squares behind ``act_std`` and the saturated
+fraction of a large output come from a fixed sample of the batch
+(`stats.activation_stats`); every other statistic is exact.
 """
 from __future__ import annotations
 
@@ -51,7 +57,8 @@ from ..optim.optimizer import register_optimizer_step_post_hook, register_optimi
 from ..tensor import Tensor
 from .recurrent import TIME_METRICS, TimeGrads
 from .stats import activation_stats, fetch, norm_stats, squared_norm, tensors_in
-from .table import METRICS, PARAM_METRICS, Slots
+from .table import METRICS, PARAM_METRICS, Slots, add_norm
+
 # the activation kinds whose statistics differ, by module type and by the op making an output
 _ACTIVATION_MODULES = ((nn.Sigmoid, "sigmoid"), (nn.Tanh, "tanh"), (nn.ReLU, "relu"))
 _ACTIVATION_OPS = ((elementwise.Sigmoid, "sigmoid"), (elementwise.Tanh, "tanh"), (elementwise.Relu, "relu"))
@@ -61,30 +68,6 @@ _HOST_FLOATS = (np.float32, np.float64)  # a statistic already on the host (the 
 def _kind_of(obj, table):
     """"sigmoid"/"tanh"/"relu" if `obj` is an instance of one of `table`'s classes, else None."""
     return next((kind for cls, kind in table if isinstance(obj, cls)), None)
-
-
-def _add_norm(vals, k, kb, g):
-    """Record the squared norm and NaN/Inf count of gradient array `g` in ``vals[k]``, ``vals[kb]``.
-
-    Backward hands each hook the gradient summed over the whole graph (a shared layer's
-    contributions included), so one call per backward is exact. A second backward
-    through the same forward (``retain_graph=True``) adds its squared norm, which is
-    exact only for orthogonal contributions: keeping the arrays to sum them instead
-    would hold every gradient alive until the step closes (slower by far, measured).
-    """
-    if type(g) is np.ndarray and vals[k] is None and g.dtype.kind == "f":  # ~80 calls a step on the CPU
-        flat = g.reshape(-1)
-        sq = np.dot(flat, flat)
-        if sq < math.inf:  # the common case: one BLAS dot and nothing else
-            vals[k] = sq
-            return
-    sq, bad = norm_stats(g)
-    old = vals[k]
-    if old is not None:
-        sq, old_bad = sq + old, vals[kb]
-        if old_bad is not None:  # None: 0 (the CPU's common case); never a truth test on a device value
-            bad = old_bad if bad is None else bad + old_bad
-    vals[k], vals[kb] = sq, bad
 
 
 class _Layer:
@@ -133,9 +116,9 @@ class GradientTracer:
         max_steps: the most rows the history keeps (None: no limit). When it is full the
             history is decimated: every second row is dropped and from then on every
             second step that would have been recorded is skipped, so the rows always
-            span the whole run, evenly. Memory is about ``max_steps * (9 * layers + 3 *
-            parameters) * 8`` bytes whatever the run's length: at the default 4,096, 16 MB
-            for the 39-layer, 40-parameter MLP of ``tools/bench_trace.py``.
+            span the whole run, evenly. Memory is at most about ``max_steps * (9 * layers +
+            5 * parameters) * 8`` bytes whatever the run's length: at the default 4,096,
+            18 MB for the 39-layer, 40-parameter MLP of ``tools/bench_trace.py``.
         activations: also record activation mean/std, saturation and dead units.
 
     Metrics (`history(metric)`, NaN where a metric does not apply to a layer):
@@ -143,7 +126,9 @@ class GradientTracer:
         out_grad_norm  L2 norm of the gradient arriving at the layer's output
         weight_norm    L2 norm of its parameters at the forward pass
         update_ratio   ||w_after_step - w|| / ||w||, measured (see module docstring)
-        act_mean, act_std  mean and population std of the layer's output
+        act_mean, act_std  mean and population std of the layer's output (above 8,192
+                       values, the std's second moment and the saturated fraction are
+                       taken on every k-th sample of the batch, >= 8,192 values)
         saturated      sigmoid: fraction of outputs < 0.05 or > 0.95; tanh: |output| >
                        0.95 (derivative below ~1/5 resp. 1/10 of its peak). Layers are
                        recognised by module type (Sigmoid/Tanh/ReLU) or by the op that
@@ -195,7 +180,10 @@ class GradientTracer:
         self._pass_backward = False
         self._index = {id(p): j for j, p in enumerate(self._params)}
         self._snap_bufs = [None] * len(self._params)  # forward-pass snapshots
-        self._step_bufs = [None] * len(self._params)  # snapshots taken just before an optimizer step
+        self._step_bufs = [None] * len(self._params)  # the weights before an optimizer step
+        # (array, version) of which _step_bufs[j] holds a copy: the post-hook refreshes it
+        # while the weights are in cache, so the next pre-hook need not copy them again
+        self._step_copy = [None] * len(self._params)
         self._before = {}  # j -> version at the optimizer's pre-hook, for the parameters it snapshotted
         # j -> (version before, version after, ||w_after - w_before||^2, ||w_after||^2) of the
         # last optimizer step measured through the hooks
@@ -229,6 +217,7 @@ class GradientTracer:
         self._handles.clear()
         self._time.detach()
         self._before.clear()
+        self._step_copy = [None] * len(self._params)
         self._measured = [None] * len(self._params)
         self._reported = [False] * len(self._params)
         return self
@@ -288,7 +277,7 @@ class GradientTracer:
             if out.requires_grad:
                 def on_out_grad(g):  # the gradient arriving at this layer's output, in backward
                     step.backward_seen = True
-                    _add_norm(vals, slots.o_sq + i, slots.o_bad + i, g.array)
+                    add_norm(vals, slots.o_sq + i, slots.o_bad + i, g.array)
 
                 out.register_hook(on_out_grad)
             return None
@@ -331,32 +320,39 @@ class GradientTracer:
         while a recorded step waits for its update (others cost this one test)."""
         if self._step is None and self._prev is None:
             return None
-        index, before, bufs = self._index, self._before, self._step_bufs
+        index, before, bufs, copies = self._index, self._before, self._step_bufs, self._step_copy
         for group in optimizer.param_groups:
             for p in group["params"]:
                 j = index.get(id(p))
                 if j is not None and p.grad is not None:
-                    self._snapshot(j, bufs)
-                    before[j] = p._version
+                    version, held = p._version, copies[j]
+                    if held is None or held[0] is not p.array or held[1] != version:
+                        self._snapshot(j, bufs)  # changed since the last post-hook's copy
+                        copies[j] = (p.array, version)
+                    before[j] = version
         return None
 
     def _after_optimizer_step(self, optimizer, args, kwargs):
         """Global optimizer post-hook: ||w_after - w_before||^2 and ||w_after||^2 of what the
-        pre-hook snapshotted (the snapshot buffer is reused in place)."""
+        pre-hook snapshotted; then the buffer is refilled with the new weights, which the
+        next step's pre-hook uses unless the version counter shows a change in between."""
         if not self._before:
             return None
         before, self._before = self._before, {}
-        params, bufs, measured = self._params, self._step_bufs, self._measured
+        params, bufs, measured, copies = self._params, self._step_bufs, self._measured, self._step_copy
         for j, version in before.items():
             p = params[j]
-            if p._version == version:  # not changed by this step
+            now = p._version
+            if now == version:  # not changed by this step (the buffer still holds w)
                 measured[j] = (version, version, 0.0, None)
                 continue
-            w, snap = p.array, bufs[j]
+            w, buf = p.array, bufs[j]
             xp = np if type(w) is np.ndarray else backend.array_module(w)
-            # the change, in place of the snapshot, and the new weights' norm (a forward
-            # pass reads it instead of taking it again), while w is in cache
-            measured[j] = (version, p._version, squared_norm(xp.subtract(w, snap, out=snap)), squared_norm(w))
+            # the change (in the buffer) and the new weights' norm (a forward pass reads it
+            # instead of taking it again), then the copy for the next step, all while w is in cache
+            measured[j] = (version, now, squared_norm(xp.subtract(w, buf, out=buf)), squared_norm(w))
+            xp.copyto(buf, w)
+            copies[j] = (w, now)
         return None
 
     def _update_of(self, step, j, in_place):
@@ -394,7 +390,7 @@ class GradientTracer:
             step = self._step
             if step is not None:
                 step.backward_seen = True
-                _add_norm(step.vals, k, kb, g.array)
+                add_norm(step.vals, k, kb, g.array)
             return None
 
         return hook
