@@ -99,42 +99,33 @@ def _unit_sums(a):
     return units, units.sum()
 
 
-# Above this many values the sum of squares (for act_std) and the saturated fraction of
-# an output are taken on a sample of the batch (see activation_stats): a pass over an
-# output that the product just wrote, half of it in the other core's cache, costs more
-# than the statistic is worth.
+# Above this many values the saturated fraction of an output is counted on a sample of
+# the batch (see activation_stats): its comparisons and counts are several passes, each
+# with a temporary, where every other statistic takes one BLAS pass.
 SAMPLE = 2**13
 
 
 def _batch_sample(a):
     """Every k-th sample (first dimension) of `a` as a 2-D (samples x values) view, k the
     largest that keeps at least `SAMPLE` values; all of `a` when it is no larger (k = 1)."""
-    rows = a.reshape(a.shape[0], -1) if a.ndim >= 2 and a.shape[0] else a.reshape(1, -1)
-    if a.size <= SAMPLE or rows.shape[0] < 2:
-        return rows
-    return rows[::min(a.size // SAMPLE, rows.shape[0])]
-
-
-def _sum_of_squares(rows):
-    """sum(rows ** 2) of a 2-D view (a strided sample of rows: no copy)."""
-    if rows.flags.c_contiguous:
-        flat = rows.reshape(-1)
-        return _xp(rows).dot(flat, flat)
-    return _xp(rows).einsum("ij,ij->", rows, rows)
+    if a.size <= SAMPLE or a.ndim < 2 or a.shape[0] < 2:
+        return a
+    return a[::min(a.size // SAMPLE, a.shape[0])]
 
 
 def activation_stats(a, kind):
-    """(sum, count, sum of squares, count, saturated fraction, dead fraction, NaN/Inf count)
-    of an activation.
+    """(sum, sum of squares, count, saturated fraction, dead fraction, NaN/Inf count) of an
+    activation.
 
-    The sum is exact: per-unit sums over the batch as one BLAS product, which also gives
-    the dead units and shows any NaN/Inf (counted exactly when the sum is not finite).
-    The sum of squares (for act_std) and the saturated fraction are those of every k-th
+    Two exact reductions over the data: per-unit sums over the batch as one BLAS product
+    (which also gives the dead units), and a dot for the sum of squares; a NaN/Inf shows
+    in them and is then counted exactly. The saturated fraction is that of every k-th
     sample of the batch when the output has more than `SAMPLE` values (`_batch_sample`:
-    the same samples every step, at least `SAMPLE` values; the counts say how many), else
-    exact. `table.moments` turns sums into the mean and population std on the host, in
-    float64 (accurate to ~1e-3 relative unless a layer's spread is below ~3% of its mean;
-    a sample's std is an estimate, within a few percent for ~8,000 values). `kind` is
+    the same samples every step, at least `SAMPLE` values), else exact. (Sampling the sum
+    of squares too was measured slower in the training loop: a strided sample needs
+    einsum, where the whole output is one BLAS dot.) `table.moments` turns the sums into
+    the mean and population std on the host, in float64 (accurate to ~1e-3 relative
+    unless a layer's spread is below ~3% of its mean); the count is the output's size. `kind` is
     "sigmoid", "tanh", "relu" or None: saturated is None unless sigmoid/tanh, dead is None
     unless relu. A dead unit is one whose output is 0 for every sample of the batch (the
     first dimension; ReLU outputs are >= 0, so a unit whose batch sum is 0 is dead);
@@ -144,28 +135,30 @@ def activation_stats(a, kind):
     if a.dtype.kind != "f":
         a = a.astype(np.float64 if type(a) is np.ndarray else "float64")
     units, total = _unit_sums(a)
-    s = _batch_sample(a)
     if type(a) is np.ndarray:
-        xp, sq, bad = np, _sum_of_squares(s), None
+        xp, flat = np, a.reshape(-1)
+        sq, bad = np.dot(flat, flat), None
         if not total + sq < math.inf:  # NaN/Inf somewhere, or a finite float32 sum overflowed
             bad = int(np.count_nonzero(~np.isfinite(a)))
             if not bad:
                 units, total = _unit_sums(a.astype(np.float64))
-                sq = _sum_of_squares(s.astype(np.float64))
+                sq = squared_norm(a.astype(np.float64))
     else:
         xp = backend.array_module(a)
-        sq = _sum_of_squares(s)
-        bad = _count_nonfinite(a, total)
+        sq = squared_norm(a)
+        bad = _count_nonfinite(a, total + sq)
         total = _redo_overflow_in_float64(a, total, bad, lambda f: f.sum())
-        sq = _redo_overflow_in_float64(s, sq, bad, lambda f: _sum_of_squares(f.reshape(f.shape[0], -1)))
+        sq = _redo_overflow_in_float64(a, sq, bad, squared_norm)
     saturated = dead = None
+    if kind in ("sigmoid", "tanh"):
+        s = _batch_sample(a)
     if kind == "sigmoid":
         saturated = (xp.count_nonzero(s < SIGMOID_SATURATION) + xp.count_nonzero(s > 1 - SIGMOID_SATURATION)) / max(s.size, 1)
     elif kind == "tanh":
         saturated = xp.count_nonzero(xp.abs(s) > TANH_SATURATION) / max(s.size, 1)
     elif kind == "relu":
         dead = 1.0 - xp.count_nonzero(units) / max(units.size, 1)  # outputs >= 0: a zero sum is all zeros
-    return total, a.size, sq, s.size, saturated, dead, bad
+    return total, sq, a.size, saturated, dead, bad
 
 
 def tensors_in(value):

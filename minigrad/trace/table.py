@@ -21,7 +21,7 @@ PARAM_METRICS = ("grad_norm", "weight_norm", "update_ratio")
 
 # raw statistics per parameter and per layer, in this order in a step's flat list
 PARAM_FIELDS = ("g_sq", "g_bad", "w_sq", "w_bad", "d_sq")
-LAYER_FIELDS = ("o_sq", "o_bad", "a_sum", "a_n", "a_sq", "a_nsq", "saturated", "dead", "a_bad")
+LAYER_FIELDS = ("o_sq", "o_bad", "a_sum", "a_sq", "a_n", "saturated", "dead", "a_bad")
 
 
 class Slots:
@@ -84,7 +84,7 @@ class Slots:
                 bad[:, owners] += np.add.reduceat(np.nan_to_num(field("g_bad", n_p)) + np.nan_to_num(field("w_bad", n_p)),
                                                   starts, axis=1)
             put("out_grad_norm", np.sqrt(field("o_sq", n_l)))
-            mean, std = moments(field("a_sum", n_l), field("a_n", n_l), field("a_sq", n_l), field("a_nsq", n_l))
+            mean, std = moments(field("a_sum", n_l), field("a_sq", n_l), field("a_n", n_l))
         put("act_mean", mean)
         put("act_std", std)
         put("saturated", field("saturated", n_l))
@@ -117,10 +117,9 @@ def add_norm(vals, k, kb, g):
     vals[k], vals[kb] = sq, bad
 
 
-def moments(total, n, sq, n_sq):
-    """(mean, population std) from a sum over `n` values and a sum of squares over `n_sq`
-    of them (all of them, or a sample: see `stats.activation_stats`), in float64."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = total / np.maximum(n, 1)
-        # NaN (not recorded) stays NaN; a sample's second moment can dip below mean^2: clamp
-        return mean, np.sqrt(np.maximum(sq / np.maximum(n_sq, 1) - mean * mean, 0.0))
+def moments(total, sq, n):
+    """(mean, population std) in float64 from the sum and the sum of squares of `n` values."""
+    n = np.maximum(n, 1)
+    mean = total / n
+    with np.errstate(invalid="ignore"):
+        return mean, np.sqrt(np.maximum(sq / n - mean * mean, 0.0))  # NaN (not recorded) stays NaN

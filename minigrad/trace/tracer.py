@@ -39,9 +39,8 @@ All statistics stay on the model's device (0-d arrays) until a step closes; then
 are fetched with one host transfer (`stats.fetch`): a CUDA run syncs once per recorded
 step, not once per tensor. Turning them into metrics waits until the history is read
 (`table.Slots.derive`, for all waiting steps at once). No activation or gradient array
-is kept alive for later. The sum of squares behind ``act_std`` and the saturated
-fraction of a large output come from a fixed sample of the batch
-(`stats.activation_stats`); every other statistic is exact.
+is kept alive for later. The saturated fraction of a large output comes from a fixed
+sample of the batch (`stats.activation_stats`); every other statistic is exact.
 """
 from __future__ import annotations
 
@@ -126,13 +125,12 @@ class GradientTracer:
         out_grad_norm  L2 norm of the gradient arriving at the layer's output
         weight_norm    L2 norm of its parameters at the forward pass
         update_ratio   ||w_after_step - w|| / ||w||, measured (see module docstring)
-        act_mean, act_std  mean and population std of the layer's output (above 8,192
-                       values, the std's second moment and the saturated fraction are
-                       taken on every k-th sample of the batch, >= 8,192 values)
+        act_mean, act_std  mean and population std of the layer's output
         saturated      sigmoid: fraction of outputs < 0.05 or > 0.95; tanh: |output| >
                        0.95 (derivative below ~1/5 resp. 1/10 of its peak). Layers are
                        recognised by module type (Sigmoid/Tanh/ReLU) or by the op that
-                       made the output.
+                       made the output. Above 8,192 values, counted on every k-th
+                       sample of the batch (k = values // 8,192; the same every step).
         dead           ReLU: fraction of units whose output is 0 for every sample
         nonfinite      number of NaN/Inf values in the layer's output, output gradient,
                        parameters and parameter gradients
@@ -271,8 +269,8 @@ class GradientTracer:
                 if layer.kind is None:  # not known from the module type: ask the op, once
                     layer.kind = _kind_of(out.grad_fn, _ACTIVATION_OPS) or ""
                 k = slots.a_sum + i
-                (vals[k], vals[slots.a_n + i], vals[slots.a_sq + i], vals[slots.a_nsq + i],
-                 vals[slots.saturated + i], vals[slots.dead + i], vals[slots.a_bad + i]) = \
+                (vals[k], vals[slots.a_sq + i], vals[slots.a_n + i], vals[slots.saturated + i],
+                 vals[slots.dead + i], vals[slots.a_bad + i]) = \
                     activation_stats(out.array, layer.kind or None)
             if out.requires_grad:
                 def on_out_grad(g):  # the gradient arriving at this layer's output, in backward
@@ -347,11 +345,16 @@ class GradientTracer:
                 measured[j] = (version, version, 0.0, None)
                 continue
             w, buf = p.array, bufs[j]
-            xp = np if type(w) is np.ndarray else backend.array_module(w)
             # the change (in the buffer) and the new weights' norm (a forward pass reads it
             # instead of taking it again), then the copy for the next step, all while w is in cache
-            measured[j] = (version, now, squared_norm(xp.subtract(w, buf, out=buf)), squared_norm(w))
-            xp.copyto(buf, w)
+            if type(w) is np.ndarray and w.dtype.kind == "f":  # the CPU: one BLAS dot per norm
+                d, fw = np.subtract(w, buf, out=buf).reshape(-1), w.reshape(-1)
+                measured[j] = (version, now, np.dot(d, d), np.dot(fw, fw))
+                np.copyto(buf, w)
+            else:
+                xp = backend.array_module(w)
+                measured[j] = (version, now, squared_norm(xp.subtract(w, buf, out=buf)), squared_norm(w))
+                xp.copyto(buf, w)
             copies[j] = (w, now)
         return None
 
