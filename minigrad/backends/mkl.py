@@ -68,7 +68,6 @@ def _declare(lib):
         for name, argtypes in signatures.items():
             routine = getattr(lib, name)
             routine.argtypes, routine.restype = argtypes, None
-    # the C entry point (the lower-case symbol is the Fortran one, taking a pointer)
     # the C entry point: the lower-case symbol is Fortran's, which takes a pointer
     lib.MKL_Set_Num_Threads_Local.argtypes = [_c_int]
     lib.MKL_Set_Num_Threads_Local.restype = _c_int
