@@ -4,7 +4,7 @@
     python tools/bench.py A C        # some of them
     python tools/bench.py --device cuda
 
-Scenarios (issue 2): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
+Scenarios (issue 2; `memory` prints peak RSS, `import` the import time): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
 32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) + Sigmoid), MSE, batch 64; C: a chain of 200 tiny
 elementwise ops, forward + backward (per-op overhead); R: LSTM(64, 128) over 50 steps,
 batch 32, forward + backward + Adam (issue 17). Area benchmarks live in
@@ -219,6 +219,36 @@ def bench_import():
     print(f"import minigrad: {runs[2] * 1e3:.0f} ms (median of 5)", flush=True)
 
 
+# A at batch 1024 in a fresh interpreter that imports only one framework; prints peak RSS
+_PEAK_RSS = """
+import sys
+lib = __import__(sys.argv[1])
+nn = lib.nn
+model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x, y, loss_fn = lib.randn(1024, 784), lib.randint(0, 10, (1024,)), nn.CrossEntropyLoss()
+for _ in range(20):
+    opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+# VmHWM, not ru_maxrss: the latter still counts the parent's pages from before exec
+print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024)
+"""
+
+
+def bench_memory():
+    """Peak resident memory of 20 steps of A at batch 1024 (goal: at most 100 MB), each
+    framework in a fresh process of its own, interpreter and libraries included."""
+    import subprocess
+
+    if not os.path.exists("/proc/self/status"):  # Linux's per-process memory counters
+        return
+    mb = {}
+    for lib in ("minigrad", "torch") if torch is not None else ("minigrad",):
+        out = subprocess.check_output([sys.executable, "-c", _PEAK_RSS, lib], cwd=os.path.dirname(__file__) + "/..")
+        mb[lib] = float(out)
+    vs = f" (torch {mb['torch']:.0f} MB)" if "torch" in mb else ""
+    print(f"peak RSS, A at batch 1024: {mb['minigrad']:.0f} MB{vs}", flush=True)
+
+
 SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c, "R": bench_r}
 # area benchmarks: module name in tools/, function; each prints its own rows
 AREA_BENCHES = {
@@ -231,11 +261,11 @@ AREA_BENCHES = {
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("which", nargs="*", help="scenarios: A B C import " + " ".join(AREA_BENCHES) + " (default: all)")
+    p.add_argument("which", nargs="*", help="scenarios: A B C R import memory " + " ".join(AREA_BENCHES) + " (default: all)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
     args = p.parse_args(argv)
-    which = args.which or list(SCENARIOS) + ["import"] + list(AREA_BENCHES)
+    which = args.which or list(SCENARIOS) + ["import", "memory"] + list(AREA_BENCHES)
     mg.manual_seed(0)
     if torch is not None:
         torch.manual_seed(0)
@@ -247,6 +277,8 @@ def main(argv=None):
             SCENARIOS[w](args.device, args.quick)
         elif w == "import":
             bench_import()
+        elif w == "memory":
+            bench_memory()
         elif w in AREA_BENCHES:
             mod_name, fn_name = AREA_BENCHES[w]
             try:
