@@ -4,11 +4,12 @@
     python tools/bench.py A C        # some of them
     python tools/bench.py --device cuda
 
-Scenarios (issue 2; `memory` prints peak RSS, `import` the import time): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
-32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) + Sigmoid), MSE, batch 64; C: a chain of 200 tiny
-elementwise ops, forward + backward (per-op overhead); R: LSTM(64, 128) over 50 steps,
-batch 32, forward + backward + Adam (issue 17). Area benchmarks live in
-tools/bench_<area>.py and are run from here when present.
+Scenarios (issue 2): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
+32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) +
+Sigmoid), MSE, batch 64; C: a chain of 200 tiny elementwise ops, forward + backward
+(per-op overhead); R: LSTM(64, 128) over 50 steps, batch 32, forward + backward + Adam
+(issue 17); `import`: the import time; `memory`: peak RSS of A at batch 1024. Area
+benchmarks live in tools/bench_<area>.py and are run from here when present.
 
 Timings are medians of many repetitions after warm-up; both frameworks run in the same
 process, interleaved, so machine noise hits both alike. Speed is measured here, never
