@@ -7,7 +7,8 @@
 Scenarios (issue 2): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
 32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) +
 Sigmoid), MSE, batch 64; C: a chain of 200 tiny elementwise ops, forward + backward
-(per-op overhead); R: LSTM(64, 128) over 50 steps, batch 32, forward + backward + Adam
+(per-op overhead); T: MLP 16-16-1, batch 8 (a whole tiny training step's overhead);
+R: LSTM(64, 128) over 50 steps, batch 32, forward + backward + Adam
 (issue 17); `import`: the import time; `memory`: peak RSS of A at batch 1024. Area
 benchmarks live in tools/bench_<area>.py and are run from here when present.
 
@@ -154,6 +155,16 @@ def bench_b(device, quick):
     return [row("B  20 x (Linear(256,256)+Sigmoid), MSE, b64", ms, tms)]
 
 
+def bench_t(device, quick):
+    """Tiny: an MLP 16-16-1 at batch 8 (ReLU, MSE, SGD momentum), all per-op overhead."""
+    sizes = (16, 16, 1)
+    tdev = _torch_device(device)
+    t_step = mlp_step(torch, sizes, "relu", tdev, 8, "mse") if tdev else None
+    ms, tms = interleaved(mlp_step(mg, sizes, "relu", device, 8, "mse"), t_step, 100 if quick else 1000,
+                          sync=_mg_sync(device), torch_sync=_torch_sync(device))
+    return [row("T  MLP 16-16-1, MSE, SGD-mom, batch 8", ms, tms)]
+
+
 def _chain(x, ops):
     y = x
     for op in ops:
@@ -250,7 +261,7 @@ def bench_memory():
     print(f"peak RSS, A at batch 1024: {mb['minigrad']:.0f} MB{vs}", flush=True)
 
 
-SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c, "R": bench_r}
+SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c, "T": bench_t, "R": bench_r}
 # area benchmarks: module name in tools/, function; each prints its own rows
 AREA_BENCHES = {
     "nn": ("bench_nn", "run_mlp_bench"),
@@ -262,7 +273,7 @@ AREA_BENCHES = {
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("which", nargs="*", help="scenarios: A B C R import memory " + " ".join(AREA_BENCHES) + " (default: all)")
+    p.add_argument("which", nargs="*", help="scenarios: A B C T R import memory " + " ".join(AREA_BENCHES) + " (default: all)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
     args = p.parse_args(argv)
