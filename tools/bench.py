@@ -28,6 +28,22 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
+
+def _threads_from_argv(argv):
+    """`--threads N`, read before NumPy loads: its BLAS takes the thread count from the
+    environment at load time only."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--threads"):
+            value = arg.partition("=")[2] or (argv[i + 1] if i + 1 < len(argv) else "")
+            return int(value) if value.isdigit() else None
+    return None
+
+
+THREADS = _threads_from_argv(sys.argv[1:]) if __name__ == "__main__" else None
+if THREADS:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(THREADS)
+
 import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
@@ -276,13 +292,20 @@ def main(argv=None):
     p.add_argument("which", nargs="*", help="scenarios: A B C T R import memory " + " ".join(AREA_BENCHES) + " (default: all)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both frameworks' BLAS and torch's kernels (default: theirs, all cores); "
+                        "--threads 1 compares the frameworks' own overhead, without torch's multithreaded "
+                        "elementwise kernels, which NumPy does not have")
     args = p.parse_args(argv)
+    if args.threads and torch is not None:
+        torch.set_num_threads(args.threads)
     which = args.which or list(SCENARIOS) + ["import", "memory"] + list(AREA_BENCHES)
     mg.manual_seed(0)
     if torch is not None:
         torch.manual_seed(0)
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, device {args.device}, "
-          f"{os.cpu_count()} CPUs, minigrad's CPU matmul: {mg.backends.mkl.name()}")
+          f"{os.cpu_count()} CPUs{f', {args.threads} thread(s)' if args.threads else ''}, "
+          f"minigrad's CPU matmul: {mg.backends.mkl.name()}")
     print(f"{'scenario':<44s} {'minigrad':>9s} {'torch':>9s} {'ratio':>7s}   (ms per step)")
     for w in which:
         if w in SCENARIOS:

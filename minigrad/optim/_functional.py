@@ -20,12 +20,21 @@ from .. import backend
 from ..backends import mkl
 
 # Elements per chunk for `run_chunked`: a few float32 arrays of this size fit in L2 cache;
-# arrays up to CHUNKED_MIN elements (a few MB, about an L2 cache) get one whole call.
+# arrays up to CHUNKED_MIN elements get one whole call on the calling thread.
 CHUNK = 65536
 CHUNKED_MIN = 1 << 17
-# Threads an elementwise update of a chunked array is split over: two where the process
-# may use two cores (the calling thread and one worker).
-LANES = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _lanes():
+    """Threads an elementwise update of a chunked array is split over: two (the calling
+    thread and one worker) where the process may use two cores and OMP_NUM_THREADS, which
+    torch's kernels also obey, allows more than one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    return max(1, min(2, cores, int(omp) if omp.isdigit() else cores))
+
+
+LANES = _lanes()
 _pool = None  # the worker threads, once `_lane_pool` started them
 
 
