@@ -141,9 +141,8 @@ class LSTMSequence(_Recurrence):
         i, f, o = sigmoid(.), g = tanh(.)   of  xw_t + h_{t-1} @ W_hh.T
         c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
 
-    Inside, the forward pass keeps the gates in the order (i, f, o, g): the three sigmoid
-    gates are then one contiguous block, turned from tanh into sigmoid by two scalar passes
-    over it. The gradient is written in PyTorch's order (it is ``xw``'s gradient).
+    Inside, the forward pass keeps the gates in the order (i, f, o, g) (the sigmoid gates
+    first); the gradient is written in PyTorch's order (it is ``xw``'s gradient).
     """
 
     def forward(self, xw, w_hh, h0=None, c0=None, *, reverse=False):
@@ -157,6 +156,10 @@ class LSTMSequence(_Recurrence):
         xp.multiply(xw[..., 3 * H:], 0.5, out=gates[..., 2 * H:3 * H])
         gates[..., 3 * H:] = xw[..., 2 * H:3 * H]
         w_t = self._step_weight(w_hh, H)
+        scale = xp.full(G, 0.5, dtype=xw.dtype)  # tanh -> sigmoid for i, f, o; g stays tanh
+        scale[3 * H:] = 1
+        shift = scale.copy()
+        shift[3 * H:] = 0
         out = xp.empty((T + 1, B, H), dtype=xw.dtype)
         cs = xp.empty((T, B, H), dtype=xw.dtype)
         tc = xp.empty_like(cs)
@@ -168,9 +171,8 @@ class LSTMSequence(_Recurrence):
                 if h is not None:
                     a += _mm(h, w_t)
                 xp.tanh(a, out=a)
-                sig = a[:, :3 * H]
-                sig *= 0.5
-                sig += 0.5
+                a *= scale  # whole contiguous rows: ~2x faster than scalar passes over a[:, :3H]
+                a += shift
                 i, f, o, gg = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
                 cn = cs[t]
                 if c is None:
@@ -207,36 +209,25 @@ class LSTMSequence(_Recurrence):
         i, f, o, gg = a[:, :, 0], a[:, :, 1], a[:, :, 2], a[:, :, 3]
         c_prev = self._prev_states(cs, c0)
         # Everything that does not depend on the incoming gradient, for all steps at once:
-        # d pre-activation of i, f, g = dc * (q_i, q_f, q_g), of o = dh * r;
-        # dc = dh * otc + dc_{t+1} * f_{t+1}
-        sig = gates.reshape(T, B, 4, H)[:, :, :3]
-        dsig = sig * (1 - sig)  # sigmoid' of i, f, o
-        q_i = dsig[:, :, 0]
-        q_i *= gg
-        q_f = dsig[:, :, 1]
-        q_f *= c_prev
-        r = dsig[:, :, 2]
-        r *= tc
-        q_g = 1 - gg * gg
-        q_g *= i
-        otc = 1 - tc * tc
-        otc *= o
+        # d pre-activation of (i, f, g) = dc * q, of o = dh * r; dc gets dh * o * (1 - tanh^2 c)
+        q = xp.empty((T, B, 3, H), dtype=g.dtype)  # PyTorch's gate order: i, f, g
+        xp.multiply(gg, i * (1 - i), out=q[:, :, 0])
+        xp.multiply(c_prev, f * (1 - f), out=q[:, :, 1])
+        xp.multiply(i, 1 - gg * gg, out=q[:, :, 2])
+        r = tc * (o * (1 - o))
+        otc = o * (1 - tc * tc)
         dgates = xp.empty((T, B, 4, H), dtype=g.dtype)  # PyTorch's order: xw's gradient
         dh_all = xp.empty((T, B, H), dtype=g.dtype)
-        dc = xp.empty((B, H), dtype=g.dtype)
         dh_next, dc_next = None, g[T]
         with mkl.one_thread():  # small products: see backends/mkl.py one_thread
             for t in reversed(self._steps(T)):
                 dh = self._incoming(dh_all[t], g[t], dh_next)
-                d = dgates[t]
-                xp.multiply(dh, otc[t], out=dc)
+                dc = dh * otc[t]
                 dc += dc_next
-                xp.multiply(dc, q_i[t], out=d[:, 0])
-                xp.multiply(dc, q_f[t], out=d[:, 1])
-                xp.multiply(dc, q_g[t], out=d[:, 2])
-                xp.multiply(dh, r[t], out=d[:, 3])
+                xp.multiply(dc[:, None, :], q[t], out=dgates[t, :, :3])
+                xp.multiply(dh, r[t], out=dgates[t, :, 3])
                 dc_next = dc * f[t]
-                dh_next = _mm(d.reshape(B, 4 * H), w_hh)
+                dh_next = _mm(dgates[t].reshape(B, 4 * H), w_hh)
         self._report(dh_all)
         dgates = dgates.reshape(T, B, 4 * H)
         nxt = self.next
