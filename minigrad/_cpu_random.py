@@ -217,45 +217,61 @@ def randperm(stream, n):
     """torch's randperm_cpu: r = arange(n); for i < n-1: swap r[i], r[i + random() % (n-i)].
 
     The n-1 swaps are resolved without a Python loop. Step k swaps positions k and t[k] >= k,
-    so position k is final after step k and holds what sat at t[k] just before: the value
-    parked there by the last earlier step aimed at t[k], else t[k] itself. The value step
-    k parks is what sat at k before step k: the value parked by the last earlier step aimed
-    at k, else k. Those parking chains run to smaller step numbers; pointer jumping
-    collapses them in O(log n) vectorised passes.
+    so position k is final after step k. Group the steps by target (a stable sort of t):
+    for a group j1 < j2 < ... aimed at position p, step j1 finds p's own value there, and
+    step j(i+1) finds the value that step ji parked, V(ji), the value at position ji just
+    before step ji. V(k) is the value parked by the last step before k aimed at k (the last
+    of k's group, or the one before it when that is k itself), else k: chains to smaller
+    steps, collapsed by pointer jumping in O(log n) vectorised passes.
     """
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is beyond the CPU generator's 32-bit path")
     if n <= 1:
         return np.arange(n, dtype=np.int64)
-    steps = np.arange(n - 1, dtype=np.int64)
-    target = stream.random(n - 1).astype(np.int64)
-    target %= n - steps
-    target += steps
-    # steps grouped by target, in step order: one sort of unique keys target * n + step,
-    # in 32 bits while they fit (NumPy sorts those several times faster than 64-bit ones)
-    key_type = np.uint32 if n <= 1 << 16 else np.int64
-    keys = np.sort((target * n + steps).astype(key_type))
-    grouped, order = (k.astype(np.int64) for k in np.divmod(keys, key_type(n)))
-    same = grouped[1:] == grouped[:-1]
-    prev_same = np.empty(n - 1, dtype=np.int64)  # last earlier step with the same target
-    prev_same[order[0]] = -1
-    prev_same[order[1:]] = np.where(same, order[:-1], -1)
-    ends = np.append(~same, True)
-    last_at = np.full(n, -1, dtype=np.int64)  # last step aimed at each position
-    last_at[grouped[ends]] = order[ends]
-    # the last step before k aimed at k: all steps aimed at k come before k, except k itself
-    feeder = np.where(target == steps, prev_same, last_at[:-1])
-    root = np.where(feeder >= 0, feeder, steps)
-    while True:
-        hop = root[root]
-        if np.array_equal(hop, root):
-            break
-        root = hop
-    # root[k] is the step at the start of k's chain; the value parked there is its index.
+    words = stream.random(n - 1)
+    words %= np.arange(n, 1, -1, dtype=np.uint32)  # n - k: uint32 division is the fast one
+    target = words.astype(np.int64)
+    target += np.arange(n - 1, dtype=np.int64)
+    order = _stable_argsort(target, n)
+    grouped = target[order]
+    head = np.empty(n - 1, dtype=bool)  # first step of its group
+    head[0] = True
+    np.not_equal(grouped[1:], grouped[:-1], out=head[1:])
+    ends = np.flatnonzero(np.append(head[1:], True))
+    aimed_at, last = grouped[ends], order[ends]
+    # root[p]: the step whose value position p holds when its own step comes (p where none):
+    # the last step aimed at p, or, when that is p itself, the one before it in the group
+    root = np.arange(n, dtype=np.int64)
+    root[aimed_at] = last
+    fed_self = ends[(last == aimed_at) & ~head[ends]]  # rare: about log(n) steps aim at themselves
+    root[grouped[fed_self]] = order[fed_self - 1]
+    _jump_to_roots(root)
     result = np.empty(n, dtype=np.int64)
-    result[:-1] = np.where(prev_same >= 0, root[np.maximum(prev_same, 0)], target)
-    result[-1] = root[last_at[-1]] if last_at[-1] >= 0 else n - 1
+    result[order[0]] = grouped[0]
+    result[order[1:]] = np.where(head[1:], grouped[1:], root[order[:-1]])
+    result[-1] = root[-1]
     return result
+
+
+def _jump_to_roots(parent):
+    """Pointer jumping in place: each entry of `parent` becomes the root of its chain (roots
+    point to themselves). Only entries not yet at a root are revisited."""
+    active = np.flatnonzero(parent != np.arange(parent.size))
+    while active.size:
+        up = parent[active]
+        hop = parent[up]
+        parent[active] = hop
+        active = active[hop != up]
+
+
+def _stable_argsort(keys, n):
+    """Stable argsort of integers in [0, n): NumPy's stable sort of 16-bit keys is a radix
+    sort (linear time, several times faster than its 64-bit sorts); larger keys take one
+    more pass on their high bits."""
+    order = np.argsort(keys.astype(np.uint16), kind="stable")
+    if n > 1 << 16:
+        order = order[np.argsort((keys >> 16).astype(np.uint16)[order], kind="stable")]
+    return order
 
 
 # ---------------------------------------------------------------------------- bernoulli etc.
