@@ -9,8 +9,10 @@ numbers. Sources (torch 2.x): ``aten/src/ATen/core/TransformationHelper.h`` and
 
 Where the result is not bit-identical: float32 normals beyond `_EXACT_FLOAT_NORMALS` per
 call take NumPy's float32 sin/cos in place of torch's AVX2 sincos (the log stays torch's),
-within 2 float32 ulp of torch's standard normals (see `_cpu_normal`). Everything else is
-the same arithmetic, bit for bit.
+within 2 float32 ulp of torch's standard normals (see `_cpu_normal`); float64 normals
+beyond `_LIBM_EXACT_LIMIT` per call take NumPy's log in place of the C library's (within
+2 ulp, about 0.15% differ). Everything else is the same arithmetic, bit for bit
+(``exponential_``'s log1p is the C library's, replayed in `_cpu_libm`).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import math
 
 import numpy as np
 
-from . import _cpu_normal
+from . import _cpu_libm, _cpu_normal
 
 _TWO_PI = 2.0 * math.pi  # c10::pi<double> * 2, rounded once to double
 _MASK24, _MASK53 = np.uint32((1 << 24) - 1), np.uint64((1 << 53) - 1)
@@ -153,9 +155,10 @@ def _two_product_error(a, b, p):
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-# The C library's log/log1p (what torch's scalar code calls) and NumPy's SIMD versions
-# differ in the last bit of a few percent of doubles. Up to this many elements we call
-# the C library through Python's math module, so float64 results are bit-identical.
+# The C library's log (what torch's double Box-Muller calls) and NumPy's SIMD one differ
+# in the last bit of about 0.35% of doubles. Up to this many elements we call the C
+# library through Python's math module, so float64 normals are bit-identical; above, one
+# float64 normal in a few hundred may differ from torch's by 1 ulp (see README).
 _LIBM_EXACT_LIMIT = 1 << 16
 
 
@@ -177,7 +180,7 @@ def _scalar_normals(stream, n):
     pairs = (n - start + 1) // 2
     if pairs:
         u = _unit_double(stream, 2 * pairs).reshape(pairs, 2)
-        r = np.sqrt(-2.0 * _libm("log1p", -u[:, 1]))
+        r = np.sqrt(-2.0 * _cpu_libm.log1p(-u[:, 1]))
         theta = _TWO_PI * u[:, 0]
         z = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
         out[start:] = z[:n - start]
@@ -294,10 +297,10 @@ def bernoulli_tensor(stream, probs, dtype):
 
 
 def exponential(stream, shape, dtype, lambd=1.0):
-    """``exponential_(lambd)``: -1/lambd * log1p(-u) with u a double uniform, cast to dtype."""
+    """``exponential_(lambd)``: -1/lambd * log1p(-u) with u a double uniform and the C
+    library's log1p (see `_cpu_libm`), cast to dtype."""
     u = _unit_double(stream, math.prod(shape))
-    log1p = np.log1p(-u) if np.dtype(dtype) != np.float64 else _libm("log1p", -u)
-    return ((-1.0 / float(lambd)) * log1p).astype(dtype).reshape(shape)
+    return ((-1.0 / float(lambd)) * _cpu_libm.log1p(-u)).astype(dtype).reshape(shape)
 
 
 def multinomial(stream, probs, num_samples, replacement):

@@ -1,15 +1,18 @@
-"""Float32 normals against torch's 16-wide AVX2 kernel (minigrad/_cpu_normal.py).
+"""Float32 normals against torch's 16-wide AVX2 kernel (minigrad/_cpu_normal.py), and
+exponential_'s log1p against the C library's (minigrad/_cpu_libm.py).
 
 Up to `_EXACT_FLOAT_NORMALS` per call the kernel is replayed exactly; beyond, NumPy's
 float32 sin/cos stand in for torch's sincos (the radius stays exact), which bounds each
 normal to 2 float32 ulp of torch's. The bound rests on sin/cos being within 1 ulp of
 torch's over every angle the generator can produce, checked here exhaustively.
 """
+import math
+
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import _cpu_normal, _cpu_random, _mt19937
+from minigrad import _cpu_libm, _cpu_normal, _cpu_random, _mt19937
 
 
 def _pair(torch, seed):
@@ -108,3 +111,27 @@ def test_angles_where_numpy_cos_is_far_from_torchs_are_replayed_exactly(torch, m
     theirs = torch.randn(16 * 8, generator=torch.Generator().set_state(torch.from_numpy(state))).numpy().reshape(8, 2, 8)
     np.testing.assert_array_equal(ours[:, :, 3], theirs[:, :, 3])
     assert _ulps(ours, theirs).max() <= 2
+
+
+# ---------------------------------------------------------------------------- libm log1p
+def test_log1p_replay_gives_the_c_librarys_bits():
+    """exponential_'s log1p(-u) replays glibc's (fdlibm's) log1p, fused multiply-adds and
+    all; off the 2^-53 grid too, and at the branch edges (|f| < 2^-20 near -1/2, -3/4)."""
+    fused = _cpu_libm._matching_variant()
+    if fused is None:
+        pytest.skip("this C library's log1p is another build; the samplers call it directly")
+    rng = np.random.default_rng(0)
+    x = np.concatenate([-(rng.integers(0, 1 << 53, 100_000) * 2.0**-53), -rng.random(50_000),
+                        -0.5 - 2.0**-30 * rng.uniform(-1, 1, 5000), -0.75 - 2.0**-31 * rng.uniform(-1, 1, 5000),
+                        -rng.uniform(0, 2.0**-28, 5000)])
+    expected = np.array([math.log1p(v) for v in x])
+    np.testing.assert_array_equal(_cpu_libm.log1p(x).view(np.int64), expected.view(np.int64))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_large_exponential_equals_torch_bit_for_bit(torch, dtype):
+    g, tg = _pair(torch, 2147483647)
+    ours = mg.empty(70_001, dtype=dtype).exponential_(0.5, generator=g)
+    theirs = torch.empty(70_001, dtype=getattr(torch, dtype)).exponential_(0.5, generator=tg)
+    np.testing.assert_array_equal(np.asarray(ours), theirs.numpy())
+    _same_state(g, tg)
