@@ -57,20 +57,23 @@ def fill(words, out, exact=True):
     """Write torch's float32 normals for `words` into `out` (float32, 16 per block).
 
     `words` are the engine outputs, 16 per block: a uint64 array of `random64` pairs (the
-    earlier word in the high half; NumPy draws those fastest), or a uint32 array in stream
-    order. Only the low 24 bits of each word are used, as in torch's float uniform.
+    earlier word in the high half; NumPy draws those fastest), a uint32 array in stream
+    order, or an `MT19937Stream` to draw them from, chunk by chunk as they are used (so
+    they are still in the CPU cache). Only the low 24 bits of each word are used, as in
+    torch's float uniform.
     """
-    if words.dtype != np.uint64:
+    blocks = out.size // 16
+    if isinstance(words, np.ndarray) and words.dtype != np.uint64:
         w = words.astype(np.uint64)
         words = (w[0::2] << np.uint64(32)) | w[1::2]
-    blocks = words.size // 8
     o = out.reshape(blocks, 2, 8)
     scratch = _Scratch(8 * min(blocks, _CHUNK))
     near_zero = []  # (half-block lanes, radius, theta) whose cos is replayed at the end
     for lo in range(0, blocks, _CHUNK):
         hi = min(lo + _CHUNK, blocks)
         s = scratch if 8 * (hi - lo) == scratch.n else _Scratch(8 * (hi - lo))
-        lanes = _fill_blocks(words[lo * 8:hi * 8], o[lo:hi], s, exact)
+        w = words[lo * 8:hi * 8] if isinstance(words, np.ndarray) else words.random64(8 * (hi - lo))
+        lanes = _fill_blocks(w, o[lo:hi], s, exact)
         if lanes is not None:
             near_zero.append((lanes + 8 * lo, s("log")[lanes], s("theta")[lanes]))
     if near_zero:  # one exact replay for all of them: a replay has a fixed cost per call

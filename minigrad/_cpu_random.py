@@ -75,7 +75,7 @@ def normal(stream, shape, dtype, mean=0.0, std=1.0, contiguous=True):
     out = np.empty(n, dtype=ot)
     if ot == np.float32:
         exact = n <= _EXACT_FLOAT_NORMALS
-        _cpu_normal.fill(stream.random64(8 * blocks), out[:16 * blocks], exact)
+        _cpu_normal.fill(stream, out[:16 * blocks], exact)  # draws its words chunk by chunk
         if tail:
             if in_place:  # the tail's own uniforms are drawn, then overwritten by 16 fresh ones
                 stream.random(tail)
