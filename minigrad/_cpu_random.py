@@ -231,35 +231,40 @@ def randperm(stream, n):
         raise RuntimeError(f"randperm: n={n} is beyond the CPU generator's 32-bit path")
     if n <= 1:
         return np.arange(n, dtype=np.int64)
-    words = stream.random(n - 1)
-    words %= np.arange(n, 1, -1, dtype=np.uint32)  # n - k: uint32 division is the fast one
-    target = words.astype(np.int64)
-    target += np.arange(n - 1, dtype=np.int64)
+    target = stream.random(n - 1)  # uint32 throughout: half the memory of int64
+    left = np.arange(n, 1, -1, dtype=np.uint32)  # n - k
+    target %= left  # (uint32 division is NumPy's fast one)
+    target += np.uint32(n)
+    target -= left  # k + random() % (n - k)
     order = _stable_argsort(target, n)
     grouped = target[order]
     head = np.empty(n - 1, dtype=bool)  # first step of its group
     head[0] = True
     np.not_equal(grouped[1:], grouped[:-1], out=head[1:])
     ends = np.flatnonzero(np.append(head[1:], True))
-    aimed_at, last = grouped[ends], order[ends]
+    aimed_at, last = grouped[ends].astype(np.int64), order[ends]
     # root[p]: the step whose value position p holds when its own step comes (p where none):
     # the last step aimed at p, or, when that is p itself, the one before it in the group
     root = np.arange(n, dtype=np.int64)
     root[aimed_at] = last
-    fed_self = ends[(last == aimed_at) & ~head[ends]]  # rare: about log(n) steps aim at themselves
+    fed = last != aimed_at
+    fed_self = ends[~fed & ~head[ends]]  # rare: about log(n) steps aim at themselves
     root[grouped[fed_self]] = order[fed_self - 1]
-    _jump_to_roots(root)
+    _jump_to_roots(root, np.concatenate([aimed_at[fed], grouped[fed_self].astype(np.int64)]))
+    found = root[order[:-1]]  # what step order[i] finds at its target: V(order[i-1]) ...
+    heads = np.flatnonzero(head[1:])
+    found[heads] = grouped[heads + 1]  # ... or, first in its group, the target's own value
     result = np.empty(n, dtype=np.int64)
     result[order[0]] = grouped[0]
-    result[order[1:]] = np.where(head[1:], grouped[1:], root[order[:-1]])
+    result[order[1:]] = found
     result[-1] = root[-1]
     return result
 
 
-def _jump_to_roots(parent):
+def _jump_to_roots(parent, active):
     """Pointer jumping in place: each entry of `parent` becomes the root of its chain (roots
-    point to themselves). Only entries not yet at a root are revisited."""
-    active = np.flatnonzero(parent != np.arange(parent.size))
+    point to themselves); `active` lists the entries not at a root yet, and only those not
+    there after a jump are revisited (chain depths halve at each level: ~5 passes)."""
     while active.size:
         up = parent[active]
         hop = parent[up]
