@@ -132,6 +132,14 @@ class Generator:
         with on_device(self.device):
             return self.rng.permutation(int(n)).astype(int64, copy=False)  # CuPy takes a Python int only
 
+    def skip_permutation(self, n):
+        """Advance the stream as `permutation(n)` would, without building it (torch's
+        RandomSampler draws one more permutation and keeps none of it)."""
+        if self._stream is not None:
+            self._stream.random(max(int(n) - 1, 0))  # randperm draws one word per swap
+        else:
+            self.permutation(n)
+
     def bernoulli(self, shape, dtype, p):
         """0/1 samples with P(1) = p (a float), as ``Tensor.bernoulli_(p)``."""
         if self._stream is not None:
