@@ -282,6 +282,14 @@ def _stable_argsort(keys, n):
     return order
 
 
+def skip_randperm(stream, n):
+    """Advance `stream` exactly as `randperm(stream, n)` would, without computing it."""
+    if n >= (1 << 32) // 20:
+        raise RuntimeError(f"randperm: n={n} is beyond the CPU generator's 32-bit path")
+    if n > 1:
+        stream.random(n - 1)
+
+
 # ---------------------------------------------------------------------------- bernoulli etc.
 def bernoulli_scalar(stream, shape, dtype, p):
     """``bernoulli_(p)`` with a float p (also how dropout draws its mask): 1 where a double

@@ -118,13 +118,9 @@ class RandomSampler(Sampler):
             return gen.integers(0, n, (k,), int64)
         if n == 0:
             return np.zeros(0, dtype=int64)
-        # whole permutations, then one more cut to k % n (drawn even when that is 0, as torch:
-        # then the stream only advances past it)
+        # whole permutations, then one more cut to k % n (drawn even when that is 0, as torch)
         perms = [gen.permutation(n) for _ in range(k // n)]
-        if k % n:
-            perms.append(gen.permutation(n)[: k % n])
-        else:
-            gen.skip_permutation(n)
+        perms.append(gen.permutation(n, head=k % n))
         return np.concatenate(perms).astype(int64, copy=False)
 
     def __len__(self):
