@@ -28,6 +28,8 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
+backends.memory.tune()  # keep a training step's large freed arrays for the next (see the module)
+
 _SUBPACKAGES = {"nn", "optim", "data", "trace", "viz", "train", "serialization", "utils"}
 
 

@@ -7,16 +7,20 @@ numbers. Sources (torch 2.x): ``aten/src/ATen/core/TransformationHelper.h`` and
 (the kernels), ``native/TensorFactories.cpp`` (randperm), ``native/Distributions.cpp`` and
 ``native/cpu/MultinomialKernel.cpp`` (multinomial).
 
-Where the result is not bit-identical: torch's 16-wide float32 normal path uses its own
-AVX2 log/sin/cos approximations; NumPy's round differently in the last bits, so float32
-``randn`` of 16 or more elements agrees to a few float32 ulp of the Box-Muller radius
-(see `normal`). Everything else is the same arithmetic, bit for bit.
+Where the result is not bit-identical: float32 normals beyond `_EXACT_FLOAT_NORMALS` per
+call take NumPy's float32 sin/cos in place of torch's AVX2 sincos (the log stays torch's),
+within 2 float32 ulp of torch's standard normals (see `_cpu_normal`); float64 normals
+beyond `_LIBM_EXACT_LIMIT` per call take NumPy's log in place of the C library's (within
+2 ulp, about 0.15% differ). Everything else is the same arithmetic, bit for bit
+(``exponential_``'s log1p is the C library's, replayed in `_cpu_libm`).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from . import _cpu_libm, _cpu_normal
 
 _TWO_PI = 2.0 * math.pi  # c10::pi<double> * 2, rounded once to double
 _MASK24, _MASK53 = np.uint32((1 << 24) - 1), np.uint64((1 << 53) - 1)
@@ -60,173 +64,50 @@ def normal(stream, shape, dtype, mean=0.0, std=1.0, contiguous=True):
     the scalar Box-Muller path in double (with the cached second sample); 16 or more fill
     blocks of 16 uniforms, the first 8 giving radii and the last 8 angles, and a ragged tail
     redraws 16 fresh uniforms for the last 16 slots. A non-contiguous tensor always takes
-    the scalar path."""
+    the scalar path. Float32 blocks go through `_cpu_normal.fill` (torch's AVX2 kernel)."""
     n = math.prod(shape)
     if n < 16 or not contiguous:
         z = _fma(_scalar_normals(stream, n), std, mean)
         return z.astype(dtype).reshape(shape)
     ot = _opmath(dtype)
-    draw = _unit_double if ot == np.float64 else _unit_float
     blocks, tail = divmod(n, 16)
-    if ot != np.dtype(dtype):  # float16/bfloat16 go through a buffer: 16 uniforms per block
-        u = draw(stream, 16 * (blocks + (tail > 0)))
-        head, last = u[:16 * blocks], u[16 * blocks:]
-    else:  # n uniforms in place, then 16 more for the tail
-        u = draw(stream, n + (16 if tail else 0))
-        head, last = u[:16 * blocks], u[n:]
+    in_place = ot == np.dtype(dtype)  # else (float16/bfloat16) a buffer of 16 uniforms per block
     out = np.empty(n, dtype=ot)
-    _box_muller16(head, out[:16 * blocks], ot(mean), ot(std))
-    if tail:
-        _box_muller16(last, out[n - 16:], ot(mean), ot(std))
+    if ot == np.float32:
+        exact = n <= _EXACT_FLOAT_NORMALS
+        _cpu_normal.fill(stream, out[:16 * blocks], exact)  # draws its words chunk by chunk
+        if tail:
+            if in_place:  # the tail's own uniforms are drawn, then overwritten by 16 fresh ones
+                stream.random(tail)
+            _cpu_normal.fill(stream.random(16), out[n - 16:], exact)
+    else:
+        u = _unit_double(stream, n + 16 if tail else n)
+        _box_muller16(u[:16 * blocks], out[:16 * blocks])
+        if tail:
+            _box_muller16(u[n:], out[n - 16:])
+    _fma(out, std, mean)
     return out.astype(dtype, copy=False).reshape(shape)
 
 
-def _box_muller16(u, out, mean, std):
-    """NormalFill16 on each block of 16: out[j] = r cos(t), out[j+8] = r sin(t) with
-    r = sqrt(-2 log(1 - u[j])) and t = 2 pi u[j+8], then fma(., std, mean)."""
-    ot = u.dtype.type
+def _box_muller16(u, out):
+    """NormalFill16 in double: out[j] = r cos(t), out[j+8] = r sin(t) with
+    r = sqrt(-2 log(1 - u[j])) and t = 2 pi u[j+8] (the C library's log, as torch)."""
     u = u.reshape(-1, 2, 8)
     o = out.reshape(-1, 2, 8)
-    if ot == np.float32 and len(u) * 16 > _EXACT_FLOAT_NORMALS:
-        for lo in range(0, len(u), _CHUNK):
-            _box_muller16_simd(u[lo:lo + _CHUNK], o[lo:lo + _CHUNK])
-    elif ot == np.float32:  # torch's AVX2 kernel, in cache-sized chunks
-        scratch = _Fma32(8 * min(len(u), _CHUNK))
-        for lo in range(0, len(u), _CHUNK):
-            part = u[lo:lo + _CHUNK]
-            _box_muller16_avx2(part, o[lo:lo + _CHUNK], scratch if len(part) * 8 == scratch.n else _Fma32(len(part) * 8))
-    else:
-        radius = _libm("log", 1.0 - u[:, 0])
-        radius *= -2.0
-        np.sqrt(radius, out=radius)
-        theta = _TWO_PI * u[:, 1]
-        np.cos(theta, out=o[:, 0])
-        np.sin(theta, out=o[:, 1])
-        o *= radius[:, None]
-    _fma(out, std, mean)
-
-
-_CHUNK = 2048  # blocks of 16 per pass: the float32 temporaries stay in the CPU cache
-# Up to this many float32 normals per call we replay torch's AVX2 log/sincos exactly
-# (about 5x torch's time); larger draws use NumPy's SIMD log/sin/cos, about as fast as
-# torch and within a few float32 ulp of the radius (see README, "Same seed as PyTorch").
-_EXACT_FLOAT_NORMALS = 1 << 20
-
-
-def _box_muller16_simd(u, o):
-    """NormalFill16 in float32 with NumPy's own log/sin/cos (fast, last bits may differ)."""
-    radius = np.log(np.float32(1) - u[:, 0])
-    radius *= np.float32(-2)
+    radius = _libm("log", 1.0 - u[:, 0])
+    radius *= -2.0
     np.sqrt(radius, out=radius)
-    theta = u[:, 1] * np.float32(_TWO_PI)
+    theta = _TWO_PI * u[:, 1]
     np.cos(theta, out=o[:, 0])
     np.sin(theta, out=o[:, 1])
     o *= radius[:, None]
 
 
-def _box_muller16_avx2(u, o, k):
-    """torch's NormalFill16<float> for AVX2 (cpu/DistributionTemplates.h) on blocks `u` of
-    shape (k, 2, 8): its log256_ps and sincos256_ps (Cephes polynomials from
-    cpu/avx_mathfun.h) step by step in float32, each multiply-add that GCC fuses into an
-    fma computed as one (see `_Fma32`), so the results are bit-identical to torch's on x86."""
-    f32 = np.float32
-    x = k.f32(0)
-    np.subtract(f32(1), u[:, 0], out=x.reshape(-1, 8))
-    radius = _log256_ps(x, k)
-    radius *= f32(-2)
-    np.sqrt(radius, out=radius)
-    np.multiply(u[:, 1], f32(_TWO_PI), out=x.reshape(-1, 8))
-    sin, cos = _sincos256_ps(x, k)
-    np.multiply(radius.reshape(-1, 8), cos.reshape(-1, 8), out=o[:, 0])
-    np.multiply(radius.reshape(-1, 8), sin.reshape(-1, 8), out=o[:, 1])
-
-
-class _Fma32:
-    """Scratch arrays for float32 fma(a, b, c) = a * b + c rounded once. The product of two
-    floats is exact in double, so rounding the double sum to float stands for the fused
-    result (the two differ only if that sum lands exactly halfway between two floats while
-    the exact value does not: practically never)."""
-
-    def __init__(self, n):
-        self.n = n
-        self._f32 = [np.empty(n, np.float32) for _ in range(7)]
-        self.d = np.empty(n, np.float64)
-
-    def f32(self, i):
-        return self._f32[i]
-
-    def __call__(self, a, b, c, out):
-        np.multiply(a, b, out=self.d, dtype=np.float64)
-        np.add(self.d, c, out=self.d)
-        np.copyto(out, self.d, casting="unsafe")
-        return out
-
-
-_LOG_P = [np.float32(v) for v in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
-                                  1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
-                                  3.3333331174E-1)]
-
-
-def _log256_ps(x, fma):
-    """avx_mathfun's log256_ps for x in [2^-24, 1] (so no denormal or invalid inputs)."""
-    f32 = np.float32
-    bits = x.view(np.int32)
-    e = fma.f32(1)
-    np.right_shift(bits, 23, out=e.view(np.int32))
-    np.copyto(e, e.view(np.int32) - 0x7E, casting="unsafe")  # exponent + 1, as float
-    m = fma.f32(2)
-    np.bitwise_or(np.bitwise_and(bits, 0x007FFFFF), 0x3F000000, out=m.view(np.int32))  # in [0.5, 1)
-    small = m < f32(0.707106781186547524)
-    e -= small
-    x = fma.f32(3)
-    np.subtract(m, f32(1), out=x)
-    np.add(x, np.where(small, m, f32(0)), out=x)
-    z = fma.f32(4)
-    np.multiply(x, x, out=z)
-    y = fma.f32(5)
-    y.fill(_LOG_P[0])
-    for p in _LOG_P[1:]:
-        fma(y, x, p, out=y)
-    y *= x
-    fma(y, z, e * f32(-2.12194440e-4), out=y)
-    fma(z, -0.5, y, out=y)
-    x += y
-    return fma(e, 0.693359375, x, out=fma.f32(6))  # kept while sincos reuses the others
-
-
-def _sincos256_ps(x, fma):
-    """avx_mathfun's sincos256_ps for x >= 0: (sin x, cos x)."""
-    f32, i32 = np.float32, np.int32
-    j = (x * f32(1.27323954473516)).astype(i32)
-    j += 1
-    j &= ~1  # the octant, rounded up to even
-    y = j.astype(f32)
-    sign_sin = (j & 4) << 29
-    poly = (j & 2) == 0
-    sign_cos = (~(j - 2) & 4) << 29
-    r = fma.f32(1)
-    # x - y * pi/4 in three parts; y * DP1 and y * DP2 are exact in float32
-    np.subtract(x, y * f32(0.78515625), out=r)
-    r -= y * f32(2.4187564849853515625e-4)
-    fma(y, np.float32(-3.77489497744594108e-8), r, out=r)
-    z = fma.f32(2)
-    np.multiply(r, r, out=z)
-    c = fma.f32(3)
-    fma(z, f32(2.443315711809948E-005), f32(-1.388731625493765E-003), out=c)
-    fma(c, z, f32(4.166664568298827E-002), out=c)
-    c *= z
-    fma(c, z, -(z * f32(0.5)), out=c)
-    c += f32(1)
-    s = fma.f32(4)
-    fma(z, f32(-1.9515295891E-4), f32(8.3321608736E-3), out=s)
-    fma(s, z, f32(-1.6666654611E-1), out=s)
-    s *= z
-    fma(s, r, r, out=s)
-    sin = np.where(poly, s, c)
-    cos = np.where(poly, c, s)
-    sin.view(i32)[...] ^= sign_sin
-    cos.view(i32)[...] ^= sign_cos
-    return sin, cos
+# Up to this many float32 normals per call we replay torch's AVX2 log and sincos exactly
+# (about 2.4x torch's time); larger draws keep the exact log but take NumPy's float32
+# sin/cos, within 2 float32 ulp of torch's normals and about 1.7x torch's time
+# (see _cpu_normal and README, "Same seed as PyTorch").
+_EXACT_FLOAT_NORMALS = 1 << 20
 
 
 def _fma(x, std, mean):
@@ -274,9 +155,10 @@ def _two_product_error(a, b, p):
     return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-# The C library's log/log1p (what torch's scalar code calls) and NumPy's SIMD versions
-# differ in the last bit of a few percent of doubles. Up to this many elements we call
-# the C library through Python's math module, so float64 results are bit-identical.
+# The C library's log (what torch's double Box-Muller calls) and NumPy's SIMD one differ
+# in the last bit of about 0.35% of doubles. Up to this many elements we call the C
+# library through Python's math module, so float64 normals are bit-identical; above, one
+# float64 normal in a few hundred may differ from torch's by 1 ulp (see README).
 _LIBM_EXACT_LIMIT = 1 << 16
 
 
@@ -298,7 +180,7 @@ def _scalar_normals(stream, n):
     pairs = (n - start + 1) // 2
     if pairs:
         u = _unit_double(stream, 2 * pairs).reshape(pairs, 2)
-        r = np.sqrt(-2.0 * _libm("log1p", -u[:, 1]))
+        r = np.sqrt(-2.0 * _cpu_libm.log1p(-u[:, 1]))
         theta = _TWO_PI * u[:, 0]
         z = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
         out[start:] = z[:n - start]
@@ -338,45 +220,74 @@ def randperm(stream, n):
     """torch's randperm_cpu: r = arange(n); for i < n-1: swap r[i], r[i + random() % (n-i)].
 
     The n-1 swaps are resolved without a Python loop. Step k swaps positions k and t[k] >= k,
-    so position k is final after step k and holds what sat at t[k] just before: the value
-    parked there by the last earlier step aimed at t[k], else t[k] itself. The value step
-    k parks is what sat at k before step k: the value parked by the last earlier step aimed
-    at k, else k. Those parking chains run to smaller step numbers; pointer jumping
-    collapses them in O(log n) vectorised passes.
+    so position k is final after step k. Group the steps by target (a stable sort of t):
+    for a group j1 < j2 < ... aimed at position p, step j1 finds p's own value there, and
+    step j(i+1) finds the value that step ji parked, V(ji), the value at position ji just
+    before step ji. V(k) is the value parked by the last step before k aimed at k (the last
+    of k's group, or the one before it when that is k itself), else k: chains to smaller
+    steps, collapsed by pointer jumping in O(log n) vectorised passes.
     """
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is beyond the CPU generator's 32-bit path")
     if n <= 1:
         return np.arange(n, dtype=np.int64)
-    steps = np.arange(n - 1, dtype=np.int64)
-    target = stream.random(n - 1).astype(np.int64)
-    target %= n - steps
-    target += steps
-    # steps grouped by target, in step order: one sort of unique keys target * n + step,
-    # in 32 bits while they fit (NumPy sorts those several times faster than 64-bit ones)
-    key_type = np.uint32 if n <= 1 << 16 else np.int64
-    keys = np.sort((target * n + steps).astype(key_type))
-    grouped, order = (k.astype(np.int64) for k in np.divmod(keys, key_type(n)))
-    same = grouped[1:] == grouped[:-1]
-    prev_same = np.empty(n - 1, dtype=np.int64)  # last earlier step with the same target
-    prev_same[order[0]] = -1
-    prev_same[order[1:]] = np.where(same, order[:-1], -1)
-    ends = np.append(~same, True)
-    last_at = np.full(n, -1, dtype=np.int64)  # last step aimed at each position
-    last_at[grouped[ends]] = order[ends]
-    # the last step before k aimed at k: all steps aimed at k come before k, except k itself
-    feeder = np.where(target == steps, prev_same, last_at[:-1])
-    root = np.where(feeder >= 0, feeder, steps)
-    while True:
-        hop = root[root]
-        if np.array_equal(hop, root):
-            break
-        root = hop
-    # root[k] is the step at the start of k's chain; the value parked there is its index.
+    target = stream.random(n - 1)  # uint32 throughout: half the memory of int64
+    left = np.arange(n, 1, -1, dtype=np.uint32)  # n - k
+    target %= left  # (uint32 division is NumPy's fast one)
+    target += np.uint32(n)
+    target -= left  # k + random() % (n - k)
+    order = _stable_argsort(target, n)
+    grouped = target[order]
+    head = np.empty(n - 1, dtype=bool)  # first step of its group
+    head[0] = True
+    np.not_equal(grouped[1:], grouped[:-1], out=head[1:])
+    ends = np.flatnonzero(np.append(head[1:], True))
+    aimed_at, last = grouped[ends].astype(np.int64), order[ends]
+    # root[p]: the step whose value position p holds when its own step comes (p where none):
+    # the last step aimed at p, or, when that is p itself, the one before it in the group
+    root = np.arange(n, dtype=np.int64)
+    root[aimed_at] = last
+    fed = last != aimed_at
+    fed_self = ends[~fed & ~head[ends]]  # rare: about log(n) steps aim at themselves
+    root[grouped[fed_self]] = order[fed_self - 1]
+    _jump_to_roots(root, np.concatenate([aimed_at[fed], grouped[fed_self].astype(np.int64)]))
+    found = root[order[:-1]]  # what step order[i] finds at its target: V(order[i-1]) ...
+    heads = np.flatnonzero(head[1:])
+    found[heads] = grouped[heads + 1]  # ... or, first in its group, the target's own value
     result = np.empty(n, dtype=np.int64)
-    result[:-1] = np.where(prev_same >= 0, root[np.maximum(prev_same, 0)], target)
-    result[-1] = root[last_at[-1]] if last_at[-1] >= 0 else n - 1
+    result[order[0]] = grouped[0]
+    result[order[1:]] = found
+    result[-1] = root[-1]
     return result
+
+
+def _jump_to_roots(parent, active):
+    """Pointer jumping in place: each entry of `parent` becomes the root of its chain (roots
+    point to themselves); `active` lists the entries not at a root yet, and only those not
+    there after a jump are revisited (chain depths halve at each level: ~5 passes)."""
+    while active.size:
+        up = parent[active]
+        hop = parent[up]
+        parent[active] = hop
+        active = active[hop != up]
+
+
+def _stable_argsort(keys, n):
+    """Stable argsort of integers in [0, n): NumPy's stable sort of 16-bit keys is a radix
+    sort (linear time, several times faster than its 64-bit sorts); larger keys take one
+    more pass on their high bits."""
+    order = np.argsort(keys.astype(np.uint16), kind="stable")
+    if n > 1 << 16:
+        order = order[np.argsort((keys >> 16).astype(np.uint16)[order], kind="stable")]
+    return order
+
+
+def skip_randperm(stream, n):
+    """Advance `stream` exactly as `randperm(stream, n)` would, without computing it."""
+    if n >= (1 << 32) // 20:
+        raise RuntimeError(f"randperm: n={n} is beyond the CPU generator's 32-bit path")
+    if n > 1:
+        stream.random(n - 1)
 
 
 # ---------------------------------------------------------------------------- bernoulli etc.
@@ -399,10 +310,10 @@ def bernoulli_tensor(stream, probs, dtype):
 
 
 def exponential(stream, shape, dtype, lambd=1.0):
-    """``exponential_(lambd)``: -1/lambd * log1p(-u) with u a double uniform, cast to dtype."""
+    """``exponential_(lambd)``: -1/lambd * log1p(-u) with u a double uniform and the C
+    library's log1p (see `_cpu_libm`), cast to dtype."""
     u = _unit_double(stream, math.prod(shape))
-    log1p = np.log1p(-u) if np.dtype(dtype) != np.float64 else _libm("log1p", -u)
-    return ((-1.0 / float(lambd)) * log1p).astype(dtype).reshape(shape)
+    return ((-1.0 / float(lambd)) * _cpu_libm.log1p(-u)).astype(dtype).reshape(shape)
 
 
 def multinomial(stream, probs, num_samples, replacement):

@@ -59,8 +59,8 @@ class MT19937Stream:
 
     def random64(self, n):
         """`n` of torch's ``random64()``: two engine outputs, the first in the high half."""
-        w = self.random(2 * n).astype(np.uint64)
-        return (w[0::2] << np.uint64(32)) | w[1::2]
+        # NumPy's MT19937 makes a uint64 from two outputs the same way, the first one high.
+        return self._words.integers(0, 1 << 64, size=n, dtype=np.uint64)
 
     # -- state --
     def get_state(self):

@@ -125,12 +125,17 @@ class Generator:
         with on_device(self.device):  # int64's top itself is left out: its bound must fit int64
             return self.rng.randint(0, min(top + 1, 2**63 - 1), size=shape, dtype=np.int64).astype(dt)
 
-    def permutation(self, n):
-        """A random permutation of 0..n-1 as ``torch.randperm`` (int64)."""
+    def permutation(self, n, head=None):
+        """A random permutation of 0..n-1 as ``torch.randperm`` (int64); with `head`, only
+        its first `head` entries, the stream advanced as by the whole permutation (torch's
+        RandomSampler draws one more permutation per epoch and cuts it, often to nothing)."""
         if self._stream is not None:
-            return _cpu_random.randperm(self._stream, int(n))
+            if head == 0:  # nothing to compute: only the draws the permutation would make
+                _cpu_random.skip_randperm(self._stream, int(n))
+                return np.zeros(0, dtype=int64)
+            return _cpu_random.randperm(self._stream, int(n))[:head]
         with on_device(self.device):
-            return self.rng.permutation(int(n)).astype(int64, copy=False)  # CuPy takes a Python int only
+            return self.rng.permutation(int(n)).astype(int64, copy=False)[:head]  # CuPy takes a Python int only
 
     def bernoulli(self, shape, dtype, p):
         """0/1 samples with P(1) = p (a float), as ``Tensor.bernoulli_(p)``."""

@@ -37,22 +37,33 @@ def _layouts(m, k, dtype, seed):
 @pytest.mark.parametrize("layout_a", ["C", "F", "T-view", "row-slice", "col-slice"])
 @pytest.mark.parametrize("layout_b", ["C", "F", "T-view", "row-slice", "col-slice"])
 def test_mkl_matmul_matches_numpy_in_every_layout(dtype, layout_a, layout_b):
-    a = _layouts(37, 23, dtype, 1)[layout_a]
-    b = _layouts(23, 11, dtype, 2)[layout_b]
+    a = _layouts(47, 61, dtype, 1)[layout_a]
+    b = _layouts(61, 29, dtype, 2)[layout_b]  # 47 * 61 * 29 multiply-adds: above GEMM_MIN_WORK
     out = blas.matmul(a, b)
     with blas.flags(enabled=False):
         expected = blas.matmul(a, b)
     tol = 1e-5 if dtype == np.float32 else 1e-13
-    assert out.dtype == dtype and out.shape == (37, 11) and out.flags.c_contiguous
+    assert out.dtype == dtype and out.shape == (47, 29) and out.flags.c_contiguous
     np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
 
 
 @needs_mkl
 def test_mkl_matmul_of_a_stack_of_rows_folds_the_leading_dims():
-    a, b = _rand((4, 5, 6), np.float32), _rand((6, 3), np.float32, 1)
+    a, b = _rand((4, 20, 64), np.float32), _rand((64, 32), np.float32, 1)
     out = blas.matmul(a, b)
-    assert out.shape == (4, 5, 3)
-    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-6)
+    assert out.shape == (4, 20, 32)
+    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-5)
+
+
+@needs_mkl
+def test_products_too_small_for_a_foreign_call_stay_with_numpy(monkeypatch):
+    calls = []
+    monkeypatch.setattr(blas, "_gemm", lambda lib, a, b: calls.append(a.shape) or np.matmul(a, b))
+    small, large = _rand((8, 16), np.float32), _rand((64, 64), np.float32)
+    np.testing.assert_array_equal(blas.matmul(small, _rand((16, 16), np.float32)), np.matmul(small, _rand((16, 16), np.float32)))
+    assert calls == []
+    blas.matmul(large, _rand((64, 64), np.float32))
+    assert calls == [(64, 64)]
 
 
 @pytest.mark.parametrize("a, b", [

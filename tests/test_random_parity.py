@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import _cpu_random
 
 SEEDS = [0, 1, 42, 2147483647, 2**40 + 3]
 SIZES = [1, 2, 3, 15, 16, 17, 31, 33, 100, 1000]
@@ -223,22 +222,3 @@ def test_state_round_trips_and_is_torchs_byte_layout(torch):
 def test_set_state_rejects_a_state_of_the_wrong_size():
     with pytest.raises(RuntimeError, match="5056 bytes"):
         mg.Generator().set_state(np.zeros(10, dtype=np.uint8))
-
-
-# ---------------------------------------------------------------------------- float32 normals
-def test_large_float32_normals_are_within_4_ulp_of_torch(torch, monkeypatch):
-    """Beyond `_EXACT_FLOAT_NORMALS` per call, NumPy's SIMD log/sin/cos stand in for torch's
-    (speed); the stream stays in step and values stay within a few float32 ulp."""
-    monkeypatch.setattr(_cpu_random, "_EXACT_FLOAT_NORMALS", 64)
-    g, tg = _pair(torch, 0)
-    ours, theirs = np.asarray(mg.randn(16 * 4000 + 5, generator=g)), torch.randn(16 * 4000 + 5, generator=tg).numpy()
-    ulps = np.abs(ours.view(np.int32).astype(np.int64) - theirs.view(np.int32).astype(np.int64))
-    assert ulps.max() <= 4
-    np.testing.assert_array_equal(g.get_state(), tg.get_state().numpy())
-
-
-def test_float32_normals_across_chunk_boundaries_equal_torch(torch):
-    """The exact AVX2 replay runs in chunks of `_CHUNK` blocks; results do not depend on them."""
-    n = 16 * (2 * _cpu_random._CHUNK + 3) + 5
-    g, tg = _pair(torch, 9)
-    _same(mg.randn(n, generator=g), torch.randn(n, generator=tg), g, tg)

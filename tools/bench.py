@@ -5,10 +5,12 @@
     python tools/bench.py --device cuda
 
 Scenarios (issue 2): A: MLP 784-512-512-10, ReLU, cross-entropy, SGD momentum at batch
-32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) + Sigmoid), MSE, batch 64; C: a chain of 200 tiny
-elementwise ops, forward + backward (per-op overhead); R: LSTM(64, 128) over 50 steps,
-batch 32, forward + backward + Adam (issue 17). Area benchmarks live in
-tools/bench_<area>.py and are run from here when present.
+32/128/1024 (128/1024/4096 on a GPU, against PyTorch CUDA); B: 20 x (Linear(256, 256) +
+Sigmoid), MSE, batch 64; C: a chain of 200 tiny elementwise ops, forward + backward
+(per-op overhead); T: MLP 16-16-1, batch 8 (a whole tiny training step's overhead);
+R: LSTM(64, 128) over 50 steps, batch 32, forward + backward + Adam
+(issue 17); `import`: the import time; `memory`: peak RSS of A at batch 1024. Area
+benchmarks live in tools/bench_<area>.py and are run from here when present.
 
 Timings are medians of many repetitions after warm-up; both frameworks run in the same
 process, interleaved, so machine noise hits both alike. Speed is measured here, never
@@ -25,6 +27,22 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+def _threads_from_argv(argv):
+    """`--threads N`, read before NumPy loads: its BLAS takes the thread count from the
+    environment at load time only."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--threads"):
+            value = arg.partition("=")[2] or (argv[i + 1] if i + 1 < len(argv) else "")
+            return int(value) if value.isdigit() else None
+    return None
+
+
+THREADS = _threads_from_argv(sys.argv[1:]) if __name__ == "__main__" else None
+if THREADS:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(THREADS)
 
 import numpy as np  # noqa: E402
 
@@ -153,6 +171,16 @@ def bench_b(device, quick):
     return [row("B  20 x (Linear(256,256)+Sigmoid), MSE, b64", ms, tms)]
 
 
+def bench_t(device, quick):
+    """Tiny: an MLP 16-16-1 at batch 8 (ReLU, MSE, SGD momentum), all per-op overhead."""
+    sizes = (16, 16, 1)
+    tdev = _torch_device(device)
+    t_step = mlp_step(torch, sizes, "relu", tdev, 8, "mse") if tdev else None
+    ms, tms = interleaved(mlp_step(mg, sizes, "relu", device, 8, "mse"), t_step, 100 if quick else 1000,
+                          sync=_mg_sync(device), torch_sync=_torch_sync(device))
+    return [row("T  MLP 16-16-1, MSE, SGD-mom, batch 8", ms, tms)]
+
+
 def _chain(x, ops):
     y = x
     for op in ops:
@@ -219,7 +247,37 @@ def bench_import():
     print(f"import minigrad: {runs[2] * 1e3:.0f} ms (median of 5)", flush=True)
 
 
-SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c, "R": bench_r}
+# A at batch 1024 in a fresh interpreter that imports only one framework; prints peak RSS
+_PEAK_RSS = """
+import sys
+lib = __import__(sys.argv[1])
+nn = lib.nn
+model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x, y, loss_fn = lib.randn(1024, 784), lib.randint(0, 10, (1024,)), nn.CrossEntropyLoss()
+for _ in range(20):
+    opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+# VmHWM, not ru_maxrss: the latter still counts the parent's pages from before exec
+print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024)
+"""
+
+
+def bench_memory():
+    """Peak resident memory of 20 steps of A at batch 1024 (goal: at most 100 MB), each
+    framework in a fresh process of its own, interpreter and libraries included."""
+    import subprocess
+
+    if not os.path.exists("/proc/self/status"):  # Linux's per-process memory counters
+        return
+    mb = {}
+    for lib in ("minigrad", "torch") if torch is not None else ("minigrad",):
+        out = subprocess.check_output([sys.executable, "-c", _PEAK_RSS, lib], cwd=os.path.dirname(__file__) + "/..")
+        mb[lib] = float(out)
+    vs = f" (torch {mb['torch']:.0f} MB)" if "torch" in mb else ""
+    print(f"peak RSS, A at batch 1024: {mb['minigrad']:.0f} MB{vs}", flush=True)
+
+
+SCENARIOS = {"A": bench_a, "B": bench_b, "C": bench_c, "T": bench_t, "R": bench_r}
 # area benchmarks: module name in tools/, function; each prints its own rows
 AREA_BENCHES = {
     "nn": ("bench_nn", "run_mlp_bench"),
@@ -231,22 +289,31 @@ AREA_BENCHES = {
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("which", nargs="*", help="scenarios: A B C import " + " ".join(AREA_BENCHES) + " (default: all)")
+    p.add_argument("which", nargs="*", help="scenarios: A B C T R import memory " + " ".join(AREA_BENCHES) + " (default: all)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both frameworks' BLAS and torch's kernels (default: theirs, all cores); "
+                        "--threads 1 compares the frameworks' own overhead, without torch's multithreaded "
+                        "elementwise kernels, which NumPy does not have")
     args = p.parse_args(argv)
-    which = args.which or list(SCENARIOS) + ["import"] + list(AREA_BENCHES)
+    if args.threads and torch is not None:
+        torch.set_num_threads(args.threads)
+    which = args.which or list(SCENARIOS) + ["import", "memory"] + list(AREA_BENCHES)
     mg.manual_seed(0)
     if torch is not None:
         torch.manual_seed(0)
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, device {args.device}, "
-          f"{os.cpu_count()} CPUs, minigrad's CPU matmul: {mg.backends.mkl.name()}")
+          f"{os.cpu_count()} CPUs{f', {args.threads} thread(s)' if args.threads else ''}, "
+          f"minigrad's CPU matmul: {mg.backends.mkl.name()}")
     print(f"{'scenario':<44s} {'minigrad':>9s} {'torch':>9s} {'ratio':>7s}   (ms per step)")
     for w in which:
         if w in SCENARIOS:
             SCENARIOS[w](args.device, args.quick)
         elif w == "import":
             bench_import()
+        elif w == "memory":
+            bench_memory()
         elif w in AREA_BENCHES:
             mod_name, fn_name = AREA_BENCHES[w]
             try:

@@ -23,7 +23,7 @@ MAX_LINES = 600
 CUPY_ALLOWED = {"minigrad.backend"}
 # The layers of DESIGN.md, bottom up: an import may point to its own layer or below.
 LAYERS = {
-    "backend": 0, "backends": 0, "generator": 0, "_mt19937": 0, "_cpu_random": 0, "grad_mode": 1, "cuda": 1, "tensor": 2,
+    "backend": 0, "backends": 0, "generator": 0, "_mt19937": 0, "_cpu_random": 0, "_cpu_normal": 0, "_cpu_libm": 0, "grad_mode": 1, "cuda": 1, "tensor": 2,
     "autograd": 3, "ops": 4, "factories": 4, "gradcheck": 4, "serialization": 4,
     "nn": 5, "data": 5, "optim": 6, "trace": 7, "viz": 7, "train": 8, "utils": 8,
 }

@@ -31,6 +31,10 @@ _INT_MAX = 2**31 - 1  # MKL's default (LP64) interface takes 32-bit sizes
 # Below this many elements `takes` declines: NumPy passes over an array that fits in cache
 # cost less than waking MKL's threads (whose cores would fetch it from this one's).
 VECTOR_MIN_SIZE = 2**16
+# Products of at most this many multiply-adds (m * n * k) stay with NumPy: a call through
+# ctypes costs ~6 us, several times NumPy's whole (8, 16) @ (16, 16); they are even at
+# about (16, 64) @ (64, 64).
+GEMM_MIN_WORK = 2**16
 _c_int, _ptr = ctypes.c_int, ctypes.c_void_p
 
 _lib = None        # the loaded libmkl_rt, once `_mkl()` found it
@@ -68,7 +72,6 @@ def _declare(lib):
         for name, argtypes in signatures.items():
             routine = getattr(lib, name)
             routine.argtypes, routine.restype = argtypes, None
-    # the C entry point (the lower-case symbol is the Fortran one, taking a pointer)
     # the C entry point: the lower-case symbol is Fortran's, which takes a pointer
     lib.MKL_Set_Num_Threads_Local.argtypes = [_c_int]
     lib.MKL_Set_Num_Threads_Local.restype = _c_int
@@ -178,11 +181,13 @@ def matmul(a, b):
     """``a @ b`` for NumPy arrays, through MKL where it can be (else ``numpy.matmul``).
 
     MKL takes float32 or float64 operands of one dtype where `b` is 2-D and `a` is 2-D
-    (any layout BLAS can read) or a C-contiguous stack of rows ``(..., k)``.
+    (any layout BLAS can read) or a C-contiguous stack of rows ``(..., k)``, and the
+    product is worth a foreign call (more than `GEMM_MIN_WORK` multiply-adds).
     """
     lib = _mkl()
     if (lib is not None and b.ndim == 2 and a.ndim >= 2 and a.dtype == b.dtype
-            and a.dtype in (np.float32, np.float64) and a.shape[-1] == b.shape[0]):
+            and a.dtype in (np.float32, np.float64) and a.shape[-1] == b.shape[0]
+            and a.size * b.shape[1] > GEMM_MIN_WORK):
         if a.ndim == 2:
             out = _gemm(lib, a, b)
         elif a.flags.c_contiguous:

@@ -120,7 +120,7 @@ class RandomSampler(Sampler):
             return np.zeros(0, dtype=int64)
         # whole permutations, then one more cut to k % n (drawn even when that is 0, as torch)
         perms = [gen.permutation(n) for _ in range(k // n)]
-        perms.append(gen.permutation(n)[: k % n])
+        perms.append(gen.permutation(n, head=k % n))
         return np.concatenate(perms).astype(int64, copy=False)
 
     def __len__(self):

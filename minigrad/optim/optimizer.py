@@ -92,6 +92,11 @@ def _check_grad(p, group_index, index):
     """Raise unless ``p.grad`` can update `p` (the rules ``.grad`` assignment applies; the
     parameter's storage may have been replaced since, through ``p.data = ...``)."""
     g = p.grad
+    if type(g) is Tensor:  # the common case, decided on the arrays (no properties, no message)
+        ga, pa = g.array, p.array
+        if ga.shape == pa.shape and ga.dtype == pa.dtype and type(ga) is type(pa) and (
+                type(ga) is backend.ndarray or ga.device == pa.device):
+            return
     where = f"parameter {index} of parameter group {group_index}"
     if not isinstance(g, Tensor):
         raise TypeError(f"{where}: the gradient must be a Tensor, got {type(g).__name__}")
@@ -317,8 +322,8 @@ class Optimizer:
         arrays = (param, grad, *(None if t is None else t.array for t in state))
         if fused and mkl.takes(grad, param):
             rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.MKL, **hyper)
-        elif chunked:
-            F.run_chunked(rule, arrays, self._scratch(param, F.chunk_size(arrays), n_scratch, flat=True),
+        elif chunked and F.chunk_size(arrays) < param.size:
+            F.run_chunked(rule, arrays, self._scratch(param, F.scratch_size(arrays), n_scratch, flat=True),
                           ops=F.UFUNCS, **hyper)
         else:
             rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.UFUNCS, **hyper)
