@@ -500,3 +500,53 @@ def test_activation_kind_comes_from_the_op_when_the_module_type_does_not_say(dev
     h = host(model[1](model[0](x)))
     assert tr.history("dead")[0, 1] == pytest.approx(np.mean((h <= 0).all(axis=0)))
     assert np.isfinite(tr.history("saturated")[0, 3]) and np.isnan(tr.history("saturated")[0, 1])
+
+
+def test_a_change_between_optimizer_steps_makes_the_next_step_copy_the_weights_again(device):
+    """The post-hook keeps a copy of the new weights for the next step's pre-hook; a change
+    made in between (here before the next forward pass) must not be counted in that step."""
+    model = tiny(device)
+    x, y = data(device)
+    opt = mg.optim.SGD(model.parameters(), lr=0.05)
+    expect = []
+    with GradientTracer(model) as tr:
+        for k in range(4):
+            if k == 2:
+                with mg.no_grad():
+                    for p in model.parameters():
+                        p.mul_(2.0)
+            opt.zero_grad()
+            step(model, x, y)
+            before = [host(p) for p in model.parameters()]
+            opt.step()
+            expect.append([np.linalg.norm(host(p) - b) / np.linalg.norm(b) for p, b in zip(model.parameters(), before)])
+    ratios = tr.param_history("update_ratio")
+    assert np.isnan(ratios[1]).all()  # the doubling came after step 1's reported update: unknown
+    np.testing.assert_allclose(ratios[[0, 2, 3]], np.array(expect)[[0, 2, 3]], rtol=1e-4)
+
+
+@pytest.mark.parametrize("act", [nn.ReLU, nn.Sigmoid], ids=["relu", "sigmoid"])
+def test_large_outputs_count_saturation_on_every_kth_sample_and_the_rest_exactly(device, act):
+    """Above 8,192 values the saturated fraction comes from every k-th sample of the batch
+    (k = values // 8,192); mean, std and dead units use every sample."""
+    mg.manual_seed(4)
+    model = nn.Sequential(nn.Linear(16, 512), act()).to(device)
+    with mg.no_grad():
+        if act is nn.ReLU:
+            model[0].bias.sub_(1.5)  # most units dead on every sample, but not on every other one
+        else:
+            model[0].weight.mul_(8.0)  # push units into saturation
+    x = mg.randn(40, 16, device=device)  # 40 x 512 = 20,480 values: k = 2, 20 samples counted
+    with GradientTracer(model) as tr:
+        model(x).sum().backward()
+    h = host(model[0](x).detach())
+    a = host(model(x).detach())
+    np.testing.assert_allclose(tr.history("act_mean")[0], [h.mean(), a.mean()], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(tr.history("act_std")[0], [h.std(), a.std()], rtol=1e-4, atol=1e-6)
+    if act is nn.ReLU:
+        dead = np.mean((a <= 0).all(axis=0))
+        assert tr.history("dead")[0, 1] == pytest.approx(dead)
+        assert dead < np.mean((a[::2] <= 0).all(axis=0))  # a sample would overstate it: dead reads all
+    else:
+        sample = a[::2]
+        assert tr.history("saturated")[0, 1] == pytest.approx(np.mean((sample < 0.05) | (sample > 0.95)))

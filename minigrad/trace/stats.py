@@ -51,12 +51,14 @@ def norm_stats(arr, sq=None):
 
     On the CPU a float32 sum of squares that overflowed although every value is finite
     (a gradient norm above ~1e19) is redone in float64, so huge is not reported as Inf.
+    The count is None when it is 0 on the CPU (the common case: nothing to store).
     """
     if type(arr) is np.ndarray:
         if sq is None:
-            sq = squared_norm(arr)
+            flat = arr.reshape(-1)  # inlined squared_norm: this runs ~120 times per traced step
+            sq = np.dot(flat, flat) if flat.dtype.kind != "c" else np.vdot(flat, flat).real
         if sq < math.inf:  # the common case; NaN and Inf fall through
-            return sq, 0
+            return sq, None
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         return (sq if bad else squared_norm(arr.astype(np.float64))), bad
     if sq is None:
@@ -97,47 +99,66 @@ def _unit_sums(a):
     return units, units.sum()
 
 
-def activation_stats(a, kind):
-    """(sum, sum of squares, saturated fraction, dead fraction, NaN/Inf count) of an activation.
+# Above this many values the saturated fraction of an output is counted on a sample of
+# the batch (see activation_stats): its comparisons and counts are several passes, each
+# with a temporary, where every other statistic takes one BLAS pass.
+SAMPLE = 2**13
 
-    Two reductions over the data (per-unit sums as one BLAS product, and a dot for the
-    sum of squares); `moments` turns them into the mean and population std on the host,
-    in float64 (accurate to ~1e-3 relative unless a layer's spread is below ~3% of its
-    mean). `kind` is "sigmoid", "tanh", "relu" or None: saturated is None unless
-    sigmoid/tanh, dead is None unless relu. A dead unit is one whose output is 0 for
-    every sample of the batch (the first dimension; ReLU outputs are >= 0, so a unit
-    whose batch sum is 0 is dead); without a batch dimension each element is a unit.
+
+def _batch_sample(a):
+    """Every k-th sample (first dimension) of `a` as a 2-D (samples x values) view, k the
+    largest that keeps at least `SAMPLE` values; all of `a` when it is no larger (k = 1)."""
+    if a.size <= SAMPLE or a.ndim < 2 or a.shape[0] < 2:
+        return a
+    return a[::min(a.size // SAMPLE, a.shape[0])]
+
+
+def activation_stats(a, kind):
+    """(sum, sum of squares, count, saturated fraction, dead fraction, NaN/Inf count) of an
+    activation.
+
+    Two exact reductions over the data: per-unit sums over the batch as one BLAS product
+    (which also gives the dead units), and a dot for the sum of squares; a NaN/Inf shows
+    in them and is then counted exactly. The saturated fraction is that of every k-th
+    sample of the batch when the output has more than `SAMPLE` values (`_batch_sample`:
+    the same samples every step, at least `SAMPLE` values), else exact. (Sampling the sum
+    of squares too was measured slower in the training loop: a strided sample needs
+    einsum, where the whole output is one BLAS dot.) `table.moments` turns the sums into
+    the mean and population std on the host, in float64 (accurate to ~1e-3 relative
+    unless a layer's spread is below ~3% of its mean); the count is the output's size. `kind` is
+    "sigmoid", "tanh", "relu" or None: saturated is None unless sigmoid/tanh, dead is None
+    unless relu. A dead unit is one whose output is 0 for every sample of the batch (the
+    first dimension; ReLU outputs are >= 0, so a unit whose batch sum is 0 is dead);
+    without a batch dimension each element is a unit. The NaN/Inf count is None when it
+    is 0 on the CPU.
     """
     if a.dtype.kind != "f":
         a = a.astype(np.float64 if type(a) is np.ndarray else "float64")
-    xp = _xp(a)
-    n = max(a.size, 1)
     units, total = _unit_sums(a)
-    sq = squared_norm(a)
-    bad = _count_nonfinite(a, total + sq)
     if type(a) is np.ndarray:
-        if not bad and not math.isfinite(total + sq):  # finite, but float32 overflowed
-            units, total = _unit_sums(a.astype(np.float64))
-            sq = squared_norm(a.astype(np.float64))
+        xp, flat = np, a.reshape(-1)
+        sq, bad = np.dot(flat, flat), None
+        if not total + sq < math.inf:  # NaN/Inf somewhere, or a finite float32 sum overflowed
+            bad = int(np.count_nonzero(~np.isfinite(a)))
+            if not bad:
+                units, total = _unit_sums(a.astype(np.float64))
+                sq = squared_norm(a.astype(np.float64))
     else:
+        xp = backend.array_module(a)
+        sq = squared_norm(a)
+        bad = _count_nonfinite(a, total + sq)
         total = _redo_overflow_in_float64(a, total, bad, lambda f: f.sum())
         sq = _redo_overflow_in_float64(a, sq, bad, squared_norm)
     saturated = dead = None
+    if kind in ("sigmoid", "tanh"):
+        s = _batch_sample(a)
     if kind == "sigmoid":
-        saturated = (xp.count_nonzero(a < SIGMOID_SATURATION) + xp.count_nonzero(a > 1 - SIGMOID_SATURATION)) / n
+        saturated = (xp.count_nonzero(s < SIGMOID_SATURATION) + xp.count_nonzero(s > 1 - SIGMOID_SATURATION)) / max(s.size, 1)
     elif kind == "tanh":
-        saturated = xp.count_nonzero(xp.abs(a) > TANH_SATURATION) / n
+        saturated = xp.count_nonzero(xp.abs(s) > TANH_SATURATION) / max(s.size, 1)
     elif kind == "relu":
-        dead = xp.count_nonzero(units <= 0) / max(units.size, 1)
-    return total, sq, saturated, dead, bad
-
-
-def moments(total, sq, n):
-    """Host (mean, population std) arrays from sums and sums of squares over `n` values."""
-    n = np.maximum(n, 1)
-    mean = total / n
-    with np.errstate(invalid="ignore"):
-        return mean, np.sqrt(np.maximum(sq / n - mean * mean, 0.0))  # NaN (not recorded) stays NaN
+        dead = 1.0 - xp.count_nonzero(units) / max(units.size, 1)  # outputs >= 0: a zero sum is all zeros
+    return total, sq, a.size, saturated, dead, bad
 
 
 def tensors_in(value):
@@ -158,9 +179,9 @@ def fetch(values):
     dtype in their own dtype (no cast per statistic), each stack cast once, and each
     device's stacks joined and copied with one transfer: a recorded step syncs once.
     """
-    values = [math.nan if v is None else v for v in values]
-    if all(type(v) in _HOST_TYPES for v in values):  # the CPU: nothing to transfer
+    if set(map(type, values)) <= _HOST_TYPES:  # the CPU: nothing to transfer (None -> nan)
         return np.array(values, dtype=np.float64)
+    values = [math.nan if v is None else v for v in values]
     out = np.full(len(values), np.nan)
     groups = {}
     for i, v in enumerate(values):
@@ -177,4 +198,4 @@ def fetch(values):
 
 
 _HOST = (int, float, np.generic, np.ndarray)
-_HOST_TYPES = frozenset({int, float, np.float16, np.float32, np.float64, np.int32, np.int64, np.intp})
+_HOST_TYPES = frozenset({type(None), int, float, np.float16, np.float32, np.float64, np.int32, np.int64, np.intp})

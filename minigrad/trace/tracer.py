@@ -21,10 +21,12 @@ passes between steps get a ratio of 0.
 
 Two ways to measure ``||w_next - w||^2``. Through the optimizer step hooks
 (`optim.optimizer.register_optimizer_step_pre_hook` / `..._post_hook`, which every
-optimizer runs): on a recorded step, the pre-hook copies the weights of the traced
-parameters the optimizer is about to update into reused buffers, and the post-hook
+optimizer runs): on a recorded step, the pre-hook makes sure a reused buffer holds the
+weights of each traced parameter the optimizer is about to update, and the post-hook
 takes the squared norms of the change and of the new weights (so the next pass need not
-read them again for `weight_norm`). Their measurement is used when the version counter
+read them again for `weight_norm`), then copies the new weights into the buffer while
+they are in cache: the next step's pre-hook copies only the parameters whose version
+counter (or array) changed since. Their measurement is used when the version counter
 shows that the optimizer's step was the only change since the forward pass, and after
 the step until the next pass. Otherwise (a manual ``p -= lr * g``, a change after the
 step) the weights snapshotted at the forward pass are compared. A parameter whose last
@@ -35,7 +37,10 @@ once the hooks measure. The optimizer's arithmetic is the same traced or not.
 
 All statistics stay on the model's device (0-d arrays) until a step closes; then they
 are fetched with one host transfer (`stats.fetch`): a CUDA run syncs once per recorded
-step, not once per tensor. No activation or gradient array is kept alive for later.
+step, not once per tensor. Turning them into metrics waits until the history is read
+(`table.Slots.derive`, for all waiting steps at once). No activation or gradient array
+is kept alive for later. The saturated fraction of a large output comes from a fixed
+sample of the batch (`stats.activation_stats`); every other statistic is exact.
 """
 from __future__ import annotations
 
@@ -50,34 +55,18 @@ from ..ops import elementwise
 from ..optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from ..tensor import Tensor
 from .recurrent import TIME_METRICS, TimeGrads
-from .stats import activation_stats, fetch, moments, norm_stats, squared_norm, tensors_in
+from .stats import activation_stats, fetch, norm_stats, squared_norm, tensors_in
+from .table import METRICS, PARAM_METRICS, Slots, add_norm
 
-METRICS = ("grad_norm", "out_grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std",
-           "saturated", "dead", "nonfinite")
-PARAM_METRICS = ("grad_norm", "weight_norm", "update_ratio")
 # the activation kinds whose statistics differ, by module type and by the op making an output
 _ACTIVATION_MODULES = ((nn.Sigmoid, "sigmoid"), (nn.Tanh, "tanh"), (nn.ReLU, "relu"))
 _ACTIVATION_OPS = ((elementwise.Sigmoid, "sigmoid"), (elementwise.Tanh, "tanh"), (elementwise.Relu, "relu"))
+_HOST_FLOATS = (np.float32, np.float64)  # a statistic already on the host (the CPU)
 
 
 def _kind_of(obj, table):
     """"sigmoid"/"tanh"/"relu" if `obj` is an instance of one of `table`'s classes, else None."""
     return next((kind for cls, kind in table if isinstance(obj, cls)), None)
-
-
-def _add_norm(slots, k, g):
-    """Record (squared norm, NaN/Inf count) of gradient array `g` in ``slots[k]``.
-
-    Backward hands each hook the gradient summed over the whole graph (a shared layer's
-    contributions included), so one call per backward is exact. A second backward
-    through the same forward (``retain_graph=True``) adds its squared norm, which is
-    exact only for orthogonal contributions: keeping the arrays to sum them instead
-    would hold every gradient alive until the step closes (slower by far, measured).
-    """
-    sq, bad = norm_stats(g)
-    if slots[k] is not None:
-        sq, bad = sq + slots[k][0], bad + slots[k][1]
-    slots[k] = (sq, bad)
 
 
 class _Layer:
@@ -91,19 +80,19 @@ class _Layer:
 
 
 class _Step:
-    """What one recorded pass queued (device scalars), until it is closed."""
+    """What one recorded pass queued (device scalars on a GPU), until it is closed."""
 
-    def __init__(self, index, n_layers, n_params):
+    __slots__ = ("index", "backward_seen", "vals", "version", "snap")
+
+    def __init__(self, index, slots):
         self.index = index
         self.backward_seen = False
-        self.grad = [None] * n_params  # (squared norm, NaN/Inf count) of each parameter gradient
-        self.out = [None] * n_layers  # the same for the gradient reaching each layer's output
-        self.act = [None] * n_layers  # activation_stats(...)
-        self.act_size = [0] * n_layers
-        self.weight = [None] * n_params  # (squared norm, NaN/Inf count) at the forward pass
-        self.version = [None] * n_params  # each weight's version counter at the forward pass
-        self.snap = [None] * n_params  # weights at the forward pass, unless the optimizer reports
-        self.upd = [None] * n_params  # ||w_next - w||^2, measured during the next pass
+        # the raw statistics (see table.Slots): gradient, weight and update norms per
+        # parameter (the update's ||w_next - w||^2 is measured during the next pass), output
+        # gradient norms and activation statistics per layer; None until measured
+        self.vals = slots.new()
+        self.version = [None] * slots.n_params  # each weight's version counter at the forward pass
+        self.snap = [None] * slots.n_params  # weights at the forward pass, unless the optimizer reports
 
 
 class GradientTracer:
@@ -126,9 +115,9 @@ class GradientTracer:
         max_steps: the most rows the history keeps (None: no limit). When it is full the
             history is decimated: every second row is dropped and from then on every
             second step that would have been recorded is skipped, so the rows always
-            span the whole run, evenly. Memory is about ``max_steps * (9 * layers + 3 *
-            parameters) * 8`` bytes whatever the run's length: at the default 4,096, 16 MB
-            for the 39-layer, 40-parameter MLP of ``tools/bench_trace.py``.
+            span the whole run, evenly. Memory is at most about ``max_steps * (9 * layers +
+            5 * parameters) * 8`` bytes whatever the run's length: at the default 4,096,
+            18 MB for the 39-layer, 40-parameter MLP of ``tools/bench_trace.py``.
         activations: also record activation mean/std, saturation and dead units.
 
     Metrics (`history(metric)`, NaN where a metric does not apply to a layer):
@@ -140,7 +129,8 @@ class GradientTracer:
         saturated      sigmoid: fraction of outputs < 0.05 or > 0.95; tanh: |output| >
                        0.95 (derivative below ~1/5 resp. 1/10 of its peak). Layers are
                        recognised by module type (Sigmoid/Tanh/ReLU) or by the op that
-                       made the output.
+                       made the output. Above 8,192 values, counted on every k-th
+                       sample of the batch (k = values // 8,192; the same every step).
         dead           ReLU: fraction of units whose output is 0 for every sample
         nonfinite      number of NaN/Inf values in the layer's output, output gradient,
                        parameters and parameter gradients
@@ -174,13 +164,11 @@ class GradientTracer:
         self.names = [layer.name for layer in self._layers]
         self._param_owners = [i for i, layer in enumerate(self._layers) if layer.params]
         self._param_starts = [self._layers[i].params[0] for i in self._param_owners]
+        self._slots = Slots(len(self._layers), len(self._params), self._param_starts, self._param_owners)
         self._steps = []  # backward-pass index of each closed row
-        self._rows = []  # one float64 array per closed row: every metric's values, see _columns
-        n_l, n_p = len(self._layers), len(self._params)
-        widths = [(m, n_l) for m in METRICS] + [("param:" + m, n_p) for m in PARAM_METRICS]
-        starts = np.cumsum([0] + [w for _, w in widths])
-        self._columns = {name: slice(int(a), int(a) + w) for (name, w), a in zip(widths, starts)}
-        self._tail = None  # provisional rows of the open step (see _sync)
+        self._rows = []  # one derived float64 row per closed step (see Slots.columns) ...
+        self._pending = []  # ... but the last ones' raw rows, derived together when read (_flush)
+        self._tail = None  # (index, derived row) of the open step, provisional (see _sync)
         self._order = []  # layer indices in the order their forward ran (depth order)
         self._order_done = False
         self._handles = []
@@ -190,7 +178,10 @@ class GradientTracer:
         self._pass_backward = False
         self._index = {id(p): j for j, p in enumerate(self._params)}
         self._snap_bufs = [None] * len(self._params)  # forward-pass snapshots
-        self._step_bufs = [None] * len(self._params)  # snapshots taken just before an optimizer step
+        self._step_bufs = [None] * len(self._params)  # the weights before an optimizer step
+        # (array, version) of which _step_bufs[j] holds a copy: the post-hook refreshes it
+        # while the weights are in cache, so the next pre-hook need not copy them again
+        self._step_copy = [None] * len(self._params)
         self._before = {}  # j -> version at the optimizer's pre-hook, for the parameters it snapshotted
         # j -> (version before, version after, ||w_after - w_before||^2, ||w_after||^2) of the
         # last optimizer step measured through the hooks
@@ -224,6 +215,7 @@ class GradientTracer:
         self._handles.clear()
         self._time.detach()
         self._before.clear()
+        self._step_copy = [None] * len(self._params)
         self._measured = [None] * len(self._params)
         self._reported = [False] * len(self._params)
         return self
@@ -241,7 +233,7 @@ class GradientTracer:
         self._close_prev()  # normally closed at the end of the last pass already
         self._retire_step()
         if self._n_backward % (self.every * self._stride) == 0:
-            self._step = _Step(self._n_backward, len(self._layers), len(self._params))
+            self._step = _Step(self._n_backward, self._slots)
         return None
 
     def _on_pass_end(self, module, inputs, output):
@@ -251,43 +243,61 @@ class GradientTracer:
 
     def _layer_hook(self, i):
         layer = self._layers[i]
+        params, slots = layer.params, self._slots
+        is_grad_enabled = autograd.is_grad_enabled
 
         def hook(module, inputs, output):
-            if not autograd.is_grad_enabled():  # runs once per layer per pass: keep it lean
+            if not is_grad_enabled():  # runs once per layer per pass: keep it lean
                 return None
             prev, step = self._prev, self._step
             if prev is not None:  # the optimizer step is done: measure it while w is in cache
-                for j in layer.params:
-                    if prev.upd[j] is None:
-                        prev.upd[j] = self._update_of(prev, j, in_place=True)
+                upd = prev.vals
+                for j in params:
+                    if upd[slots.d_sq + j] is None:
+                        upd[slots.d_sq + j] = self._update_of(prev, j, in_place=True)
             if step is None:
                 return None
             out = output if isinstance(output, Tensor) else next(iter(tensors_in(output)), None)
             if not self._order_done and i not in self._order:  # depth order, from the first pass
                 self._order.append(i)
-            for j in layer.params:
-                if step.weight[j] is None:  # a layer called twice in a pass: first call wins
-                    p = self._params[j]
-                    m = self._measured[j]
-                    # the optimizer's last step was the only change since the hook took the norm
-                    known = m[3] if m is not None and p._version == m[1] else None
-                    step.weight[j] = norm_stats(p.array, known)
-                    step.version[j] = p._version
-                    if not self._reported[j]:
-                        step.snap[j] = self._snapshot(j)
+            vals = step.vals
+            if params and step.version[params[0]] is None:  # a layer called twice in a pass: first call wins
+                self._weight_stats(step, params)
             if out is None:
                 return None
-            if self.activations and step.act[i] is None:
+            if self.activations and vals[slots.a_n + i] is None:
                 if layer.kind is None:  # not known from the module type: ask the op, once
-                    fn = out.grad_fn
-                    layer.kind = _kind_of(fn, _ACTIVATION_OPS) or ""
-                step.act[i] = activation_stats(out.array, layer.kind or None)
-                step.act_size[i] = out.array.size
+                    layer.kind = _kind_of(out.grad_fn, _ACTIVATION_OPS) or ""
+                k = slots.a_sum + i
+                (vals[k], vals[slots.a_sq + i], vals[slots.a_n + i], vals[slots.saturated + i],
+                 vals[slots.dead + i], vals[slots.a_bad + i]) = \
+                    activation_stats(out.array, layer.kind or None)
             if out.requires_grad:
-                out.register_hook(lambda g: self._on_out_grad(step, i, g))
+                def on_out_grad(g):  # the gradient arriving at this layer's output, in backward
+                    step.backward_seen = True
+                    add_norm(vals, slots.o_sq + i, slots.o_bad + i, g.array)
+
+                out.register_hook(on_out_grad)
             return None
 
         return hook
+
+    def _weight_stats(self, step, params):
+        """Weight norms and version counters of one layer's parameters at the forward pass
+        (and, where the optimizer hooks do not report their update, a snapshot)."""
+        vals, slots, measured, reported = step.vals, self._slots, self._measured, self._reported
+        for j in params:
+            p = self._params[j]
+            m = measured[j]
+            # the optimizer's last step was the only change since the hook took the norm
+            known = m[3] if m is not None and p._version == m[1] else None
+            if type(known) in _HOST_FLOATS and known < math.inf:
+                vals[slots.w_sq + j] = known  # the CPU's common case: nothing to count
+            else:
+                vals[slots.w_sq + j], vals[slots.w_bad + j] = norm_stats(p.array, known)
+            step.version[j] = p._version
+            if not reported[j]:
+                step.snap[j] = self._snapshot(j)
 
     def _snapshot(self, j, bufs=None):
         """Copy parameter j into its reused buffer in `bufs` (forward snapshots by default)."""
@@ -295,7 +305,7 @@ class GradientTracer:
         data, buf = self._params[j].array, bufs[j]
         if type(buf) is np.ndarray and type(data) is np.ndarray and buf.shape == data.shape \
                 and buf.dtype == data.dtype:
-            np.copyto(buf, data)  # the CPU fast path
+            np.copyto(buf, data)  # the CPU fast path: one pass into the reused buffer
         elif buf is None or buf.shape != data.shape or buf.dtype != data.dtype or type(buf) is not type(data) \
                 or backend.device_of(buf) != backend.device_of(data):
             buf = bufs[j] = data.copy()
@@ -308,30 +318,44 @@ class GradientTracer:
         while a recorded step waits for its update (others cost this one test)."""
         if self._step is None and self._prev is None:
             return None
-        index = self._index
+        index, before, bufs, copies = self._index, self._before, self._step_bufs, self._step_copy
         for group in optimizer.param_groups:
             for p in group["params"]:
                 j = index.get(id(p))
                 if j is not None and p.grad is not None:
-                    self._snapshot(j, self._step_bufs)
-                    self._before[j] = p._version
+                    version, held = p._version, copies[j]
+                    if held is None or held[0] is not p.array or held[1] != version:
+                        self._snapshot(j, bufs)  # changed since the last post-hook's copy
+                        copies[j] = (p.array, version)
+                    before[j] = version
         return None
 
     def _after_optimizer_step(self, optimizer, args, kwargs):
         """Global optimizer post-hook: ||w_after - w_before||^2 and ||w_after||^2 of what the
-        pre-hook snapshotted (the snapshot buffer is reused in place)."""
+        pre-hook snapshotted; then the buffer is refilled with the new weights, which the
+        next step's pre-hook uses unless the version counter shows a change in between."""
         if not self._before:
             return None
         before, self._before = self._before, {}
+        params, bufs, measured, copies = self._params, self._step_bufs, self._measured, self._step_copy
         for j, version in before.items():
-            p = self._params[j]
-            if p._version == version:  # not changed by this step
-                self._measured[j] = (version, version, 0.0, None)
+            p = params[j]
+            now = p._version
+            if now == version:  # not changed by this step (the buffer still holds w)
+                measured[j] = (version, version, 0.0, None)
                 continue
-            w = p.array
-            snap = self._step_bufs[j]
-            sq = squared_norm(backend.array_module(w).subtract(w, snap, out=snap))
-            self._measured[j] = (version, p._version, sq, norm_stats(w)[0])
+            w, buf = p.array, bufs[j]
+            # the change (in the buffer) and the new weights' norm (a forward pass reads it
+            # instead of taking it again), then the copy for the next step, all while w is in cache
+            if type(w) is np.ndarray and w.dtype.kind == "f":  # the CPU: one BLAS dot per norm
+                d, fw = np.subtract(w, buf, out=buf).reshape(-1), w.reshape(-1)
+                measured[j] = (version, now, np.dot(d, d), np.dot(fw, fw))
+                np.copyto(buf, w)
+            else:
+                xp = backend.array_module(w)
+                measured[j] = (version, now, squared_norm(xp.subtract(w, buf, out=buf)), squared_norm(w))
+                xp.copyto(buf, w)
+            copies[j] = (w, now)
         return None
 
     def _update_of(self, step, j, in_place):
@@ -360,17 +384,16 @@ class GradientTracer:
         xp = np if type(w) is np.ndarray else backend.array_module(w)
         return squared_norm(xp.subtract(w, snap, out=snap) if in_place else w - snap)
 
-    def _on_out_grad(self, step, i, g):
-        step.backward_seen = True
-        _add_norm(step.out, i, g.array)
-
     def _param_hook(self, j):
+        slots = self._slots
+        k, kb = slots.g_sq + j, slots.g_bad + j
+
         def hook(g):
             self._pass_backward = True
             step = self._step
             if step is not None:
                 step.backward_seen = True
-                _add_norm(step.grad, j, g.array)
+                add_norm(step.vals, k, kb, g.array)
             return None
 
         return hook
@@ -388,63 +411,48 @@ class GradientTracer:
         self._pass_backward = False
 
     def _close_prev(self):
-        """Fetch the waiting step's statistics (one transfer) and append its rows."""
+        """Fetch the waiting step's statistics (one transfer) and queue its raw row."""
         step, self._prev = self._prev, None
         if step is not None:
             self._tail = None
-            self._append(self._compute(step, final=True))
+            self._append(*self._compute(step, final=True))
             self._order_done = True
 
     def _sync(self):
-        """Rows for a step not closed yet (provisional: its optimizer step may not have run)."""
+        """The row of a step not closed yet (provisional: its optimizer step may not have run)."""
         if self._tail is None:
             pending = self._prev or (self._step if self._step is not None and self._step.backward_seen else None)
             if pending is not None:
-                self._tail = self._compute(pending, final=False)
+                index, raw = self._compute(pending, final=False)
+                self._tail = index, self._slots.derive(raw)[0]
 
     def _compute(self, step, final):
-        """One host transfer for all of `step`'s statistics, then per-layer rows."""
-        n_l = len(self._layers)
-        upd = [u if u is not None else self._update_of(step, j, in_place=final) for j, u in enumerate(step.upd)]
-        pair, five = (None, None), (None,) * 5
-        columns = {
-            "g_sq": [(g or pair)[0] for g in step.grad], "g_bad": [(g or pair)[1] for g in step.grad],
-            "w_sq": [(w or pair)[0] for w in step.weight], "w_bad": [(w or pair)[1] for w in step.weight],
-            "d_sq": upd,
-            "o_sq": [(o or pair)[0] for o in step.out], "o_bad": [(o or pair)[1] for o in step.out],
-        }
-        for k, name in enumerate(("a_sum", "a_sq", "saturated", "dead", "a_bad")):
-            columns[name] = [(a or five)[k] for a in step.act]
-        flat = fetch([v for col in columns.values() for v in col])
-        host, start = {}, 0
-        for name, col in columns.items():
-            host[name], start = flat[start:start + len(col)], start + len(col)
-        rows = {m: np.full(n_l, np.nan) for m in METRICS}
-        bad = np.nan_to_num(host["o_bad"]) + np.nan_to_num(host["a_bad"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            prow = {"grad_norm": np.sqrt(host["g_sq"]), "weight_norm": np.sqrt(host["w_sq"]),
-                    "update_ratio": np.sqrt(host["d_sq"] / host["w_sq"])}
-            if self._params:  # per layer: sums over its (contiguous) parameters
-                owners, starts = self._param_owners, self._param_starts
-                g, w, d = (np.add.reduceat(host[k], starts) for k in ("g_sq", "w_sq", "d_sq"))
-                rows["grad_norm"][owners], rows["weight_norm"][owners] = np.sqrt(g), np.sqrt(w)
-                rows["update_ratio"][owners] = np.sqrt(d / w)
-                bad[owners] += np.add.reduceat(np.nan_to_num(host["g_bad"]) + np.nan_to_num(host["w_bad"]), starts)
-            rows["out_grad_norm"] = np.sqrt(host["o_sq"])
-        rows["act_mean"], rows["act_std"] = moments(host["a_sum"], host["a_sq"], np.array(step.act_size, float))
-        rows["saturated"], rows["dead"] = host["saturated"], host["dead"]
-        rows["nonfinite"] = bad
-        return step.index, rows, prow
+        """(index, raw row): `step`'s statistics with its updates measured, in one host transfer.
 
-    def _append(self, computed):
-        index, rows, prow = computed
+        Final: the step is closing, its snapshots may be overwritten; else a provisional
+        copy, which leaves the step's own record as it was."""
+        vals = step.vals if final else list(step.vals)
+        d_sq = self._slots.d_sq
+        for j, seen in enumerate(step.version):
+            if seen is not None and vals[d_sq + j] is None:
+                vals[d_sq + j] = self._update_of(step, j, in_place=final)
+        return step.index, fetch(vals)
+
+    def _append(self, index, raw):
         self._steps.append(index)
-        self._rows.append(np.concatenate([rows[m] for m in METRICS] + [prow[m] for m in PARAM_METRICS]))
-        if self.max_steps is not None and len(self._rows) > self.max_steps:
+        self._pending.append(raw)
+        if self.max_steps is not None and len(self._steps) > self.max_steps:
             self._decimate()
+
+    def _flush(self):
+        """Derive the metrics of the rows queued since the last read, all at once."""
+        if self._pending:
+            self._rows.extend(self._slots.derive(np.stack(self._pending)))
+            self._pending.clear()
 
     def _decimate(self):
         """Keep the rows of every second recorded step (the whole run, half the resolution)."""
+        self._flush()
         self._stride *= 2
         period = self.every * self._stride
         keep = [i for i, s in enumerate(self._steps) if s % period == 0]
@@ -455,7 +463,7 @@ class GradientTracer:
 
     def clear(self):
         """Forget the recorded history (an open step too); the tracer stays attached."""
-        self._steps, self._rows = [], []
+        self._steps, self._rows, self._pending = [], [], []
         self._tail = self._step = self._prev = None
         self._stride = 1
         self._before.clear()
@@ -466,10 +474,11 @@ class GradientTracer:
         if metric not in allowed:
             raise ValueError(f"history: unknown metric {metric!r}; choose from {', '.join(allowed)}")
         self._sync()
-        cols = self._columns[column]
+        self._flush()
+        cols = self._slots.columns[column]
         rows = [row[cols] for row in self._rows]
         if self._tail is not None:
-            rows.append((self._tail[1] if column == metric else self._tail[2])[metric])
+            rows.append(self._tail[1][cols])
         return np.array(rows, dtype=np.float64).reshape(len(rows), cols.stop - cols.start)
 
     def history(self, metric, layer=None):
