@@ -159,30 +159,3 @@ def test_nadam_momentum_schedule_matches_its_formula(device):
     # step 1: m = 0.05, sqrt(v / (1 - b2)) = 0.5
     p1 = 1 - 0.1 * (1 - mu[0]) / (1 - mu[0]) * G1 / 0.5 - 0.1 * mu[1] / (1 - mu[0] * mu[1]) * 0.05 / 0.5
     assert values[0] == pytest.approx(p1, rel=1e-12)
-
-
-@pytest.mark.parametrize("make", [
-    lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1, fused=False),
-    lambda ps: optim.SGD(ps, lr=0.01, momentum=0.9, nesterov=True, fused=False),
-    lambda ps: optim.AdamW(ps, lr=0.01, amsgrad=True, fused=False),
-])
-def test_updates_split_over_lanes_equal_one_lane_bit_for_bit(make, monkeypatch):
-    """A large CPU update runs in two lanes (two threads) over chunks; every element gets
-    the same operations, so the trajectory is the one of a single pass."""
-    from minigrad.optim import _functional as F
-
-    rng = np.random.default_rng(1)
-    n = 5 * F.CHUNK + 12_345  # lanes of unequal length, each ending in a ragged chunk
-    p0 = rng.standard_normal(n).astype(np.float32)
-    grads = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
-    results = []
-    for lanes in (1, 2):
-        monkeypatch.setattr(F, "LANES", lanes)
-        p = mg.tensor(p0.copy(), requires_grad=True)
-        opt = make([p])
-        for g in grads:
-            p.grad = mg.tensor(g)
-            opt.step()
-        results.append(p.detach().numpy())
-    np.testing.assert_array_equal(results[0], results[1])
-    assert not np.array_equal(results[0], p0)

@@ -14,28 +14,13 @@ over cache-sized pieces of arrays larger than the L2 cache, where the one-pass-p
 operation ufunc style otherwise streams every pass from memory (Adam on 16M float32
 values: 92 ms chunked, 147 ms whole; below ~1M values it makes no difference).
 """
-import os
-
 from .. import backend
 from ..backends import mkl
 
 # Elements per chunk for `run_chunked`: a few float32 arrays of this size fit in L2 cache;
-# arrays up to CHUNKED_MIN elements get one whole call on the calling thread.
+# arrays up to CHUNKED_MIN elements (a few MB, about an L2 cache) get one whole call.
 CHUNK = 65536
-CHUNKED_MIN = 1 << 17
-
-
-def _lanes():
-    """Threads an elementwise update of a chunked array is split over: two (the calling
-    thread and one worker) where the process may use two cores and OMP_NUM_THREADS, which
-    torch's kernels also obey, allows more than one."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    omp = os.environ.get("OMP_NUM_THREADS", "")
-    return max(1, min(2, cores, int(omp) if omp.isdigit() else cores))
-
-
-LANES = _lanes()
-_pool = None  # the worker threads, once `_lane_pool` started them
+CHUNKED_MIN = 1 << 19
 
 
 class Ufuncs:
@@ -155,41 +140,14 @@ def chunk_size(arrays):
     return first.size
 
 
-def scratch_size(arrays):
-    """Elements each scratch array needs for `run_chunked` over `arrays` (a chunk per lane)."""
-    n = chunk_size(arrays)
-    return n * LANES if n < arrays[0].size else n
-
-
-def _lane_pool():
-    """The worker thread that runs the second lane (started on first use)."""
-    global _pool
-    if _pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _pool = ThreadPoolExecutor(max_workers=LANES - 1, thread_name_prefix="minigrad-optim")
-    return _pool
-
-
-def _run_lane(rule, flat, scratch, lo, hi, hyper):
-    for start in range(lo, hi, CHUNK):
-        stop = min(start + CHUNK, hi)
-        rule(*[None if a is None else a[start:stop] for a in flat], tuple(b[: stop - start] for b in scratch),
-             **hyper)
-
-
 def run_chunked(rule, arrays, scratch, **hyper):
     """``rule(*arrays, scratch, **hyper)`` over cache-sized pieces of large CPU arrays.
 
     `arrays` (the parameter's first; None entries pass through) are updated in place;
-    `scratch` holds flat work arrays of at least ``scratch_size(arrays)`` elements. The
+    `scratch` holds flat work arrays of at least ``chunk_size(arrays)`` elements. The
     result is the same as one call over whole arrays (the rule is elementwise), and each
     of the rule's passes runs from cache. Arrays that `chunk_size` does not split get
-    one whole call. Split ones are cut into `LANES` contiguous parts; a worker thread
-    takes all but the first (NumPy releases the GIL inside each pass, so the parts run
-    on separate cores, as torch's CPU kernels split an update over its threads). Each
-    element is computed by the same operations either way: the result does not depend
-    on the lanes.
+    one whole call.
     """
     first = arrays[0]
     n = first.size
@@ -197,13 +155,7 @@ def run_chunked(rule, arrays, scratch, **hyper):
         rule(*arrays, tuple(b[:n].reshape(first.shape) for b in scratch), **hyper)
         return
     flat = [None if a is None else a.reshape(-1) for a in arrays]
-    lanes = LANES if n >= LANES * CHUNK else 1
-    # whole chunks per lane, so every lane but the last does the same work
-    per_lane = -(-n // (lanes * CHUNK)) * CHUNK
-    bounds = [(k * per_lane, min(n, (k + 1) * per_lane)) for k in range(lanes)]
-    own = [tuple(b[k * CHUNK:(k + 1) * CHUNK] for b in scratch) for k in range(lanes)]
-    others = [_lane_pool().submit(_run_lane, rule, flat, own[k], lo, hi, hyper)
-              for k, (lo, hi) in enumerate(bounds) if k > 0 and lo < hi]
-    _run_lane(rule, flat, own[0], *bounds[0], hyper)
-    for f in others:
-        f.result()
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        rule(*[None if a is None else a[start:stop] for a in flat], tuple(b[: stop - start] for b in scratch),
+             **hyper)

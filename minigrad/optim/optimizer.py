@@ -323,8 +323,7 @@ class Optimizer:
         if fused and mkl.takes(grad, param):
             rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.MKL, **hyper)
         elif chunked and F.chunk_size(arrays) < param.size:
-            F.run_chunked(rule, arrays, self._scratch(param, F.scratch_size(arrays), n_scratch, flat=True),
-                          ops=F.UFUNCS, **hyper)
+            F.run_chunked(rule, arrays, self._scratch(param, F.CHUNK, n_scratch, flat=True), ops=F.UFUNCS, **hyper)
         else:
             rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.UFUNCS, **hyper)
         p._bump_version()
