@@ -72,9 +72,6 @@ def _declare(lib):
         for name, argtypes in signatures.items():
             routine = getattr(lib, name)
             routine.argtypes, routine.restype = argtypes, None
-    # the C entry point: the lower-case symbol is Fortran's, which takes a pointer
-    lib.MKL_Set_Num_Threads_Local.argtypes = [_c_int]
-    lib.MKL_Set_Num_Threads_Local.restype = _c_int
     lib.mkl_get_version_string.argtypes = [ctypes.c_char_p, _c_int]
     lib.mkl_get_version_string.restype = None
 
@@ -126,23 +123,6 @@ def flags(enabled=False):
         yield
     finally:
         _enabled = before
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Within the block, MKL's products run on the calling thread only (a thread-local
-    setting). For loops of small products, such as a recurrence's time steps: waking MKL's
-    threads for each costs more than it saves, and on a busy machine a descheduled worker
-    stalls every step. Large products outside the block keep all threads."""
-    lib = _mkl()
-    if lib is None:
-        yield
-        return
-    previous = lib.MKL_Set_Num_Threads_Local(1)
-    try:
-        yield
-    finally:
-        lib.MKL_Set_Num_Threads_Local(previous)
 
 
 def _layout(x):

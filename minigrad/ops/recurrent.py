@@ -98,18 +98,17 @@ class RNNSequence(_Recurrence):
         w_t = w_hh.T
         out = xp.empty_like(xw)
         h = h0
-        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
-            for t in self._steps(T):
-                a = out[t]
-                if h is None:
-                    a[...] = xw[t]
-                else:
-                    xp.add(xw[t], _mm(h, w_t), out=a)
-                if nonlinearity == "tanh":
-                    xp.tanh(a, out=a)
-                else:
-                    xp.maximum(a, 0, out=a)
-                h = a
+        for t in self._steps(T):
+            a = out[t]
+            if h is None:
+                a[...] = xw[t]
+            else:
+                xp.add(xw[t], _mm(h, w_t), out=a)
+            if nonlinearity == "tanh":
+                xp.tanh(a, out=a)
+            else:
+                xp.maximum(a, 0, out=a)
+            h = a
         self.relu = nonlinearity == "relu"
         self.saved = (out, w_hh, h0)
         return out
@@ -123,11 +122,10 @@ class RNNSequence(_Recurrence):
         dpre = xp.empty_like(g)
         dh_all = xp.empty_like(g)
         dh_next = None
-        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
-            for t in reversed(self._steps(T)):
-                dh = self._incoming(dh_all[t], g[t], dh_next)
-                xp.multiply(dh, deriv[t], out=dpre[t])
-                dh_next = _mm(dpre[t], w_hh)
+        for t in reversed(self._steps(T)):
+            dh = self._incoming(dh_all[t], g[t], dh_next)
+            xp.multiply(dh, deriv[t], out=dpre[t])
+            dh_next = _mm(dpre[t], w_hh)
         self._report(dh_all)
         nxt = self.next
         gw = self._hh_grad(dpre, out, h0) if nxt[1] is not None else None
@@ -165,25 +163,24 @@ class LSTMSequence(_Recurrence):
         tc = xp.empty_like(cs)
         ig = xp.empty((B, H), dtype=xw.dtype)
         h, c = h0, c0
-        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
-            for t in self._steps(T):
-                a = gates[t]
-                if h is not None:
-                    a += _mm(h, w_t)
-                xp.tanh(a, out=a)
-                a *= scale  # whole contiguous rows: ~2x faster than scalar passes over a[:, :3H]
-                a += shift
-                i, f, o, gg = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-                cn = cs[t]
-                if c is None:
-                    xp.multiply(i, gg, out=cn)
-                else:
-                    xp.multiply(f, c, out=cn)
-                    xp.multiply(i, gg, out=ig)
-                    cn += ig
-                xp.tanh(cn, out=tc[t])
-                xp.multiply(o, tc[t], out=out[t])
-                h, c = out[t], cn
+        for t in self._steps(T):
+            a = gates[t]
+            if h is not None:
+                a += _mm(h, w_t)
+            xp.tanh(a, out=a)
+            a *= scale  # whole contiguous rows: ~2x faster than scalar passes over a[:, :3H]
+            a += shift
+            i, f, o, gg = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            cn = cs[t]
+            if c is None:
+                xp.multiply(i, gg, out=cn)
+            else:
+                xp.multiply(f, c, out=cn)
+                xp.multiply(i, gg, out=ig)
+                cn += ig
+            xp.tanh(cn, out=tc[t])
+            xp.multiply(o, tc[t], out=out[t])
+            h, c = out[t], cn
         out[T] = c
         self.saved = (gates, cs, tc, out, w_hh, h0, c0)
         return out
@@ -219,15 +216,14 @@ class LSTMSequence(_Recurrence):
         dgates = xp.empty((T, B, 4, H), dtype=g.dtype)  # PyTorch's order: xw's gradient
         dh_all = xp.empty((T, B, H), dtype=g.dtype)
         dh_next, dc_next = None, g[T]
-        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
-            for t in reversed(self._steps(T)):
-                dh = self._incoming(dh_all[t], g[t], dh_next)
-                dc = dh * otc[t]
-                dc += dc_next
-                xp.multiply(dc[:, None, :], q[t], out=dgates[t, :, :3])
-                xp.multiply(dh, r[t], out=dgates[t, :, 3])
-                dc_next = dc * f[t]
-                dh_next = _mm(dgates[t].reshape(B, 4 * H), w_hh)
+        for t in reversed(self._steps(T)):
+            dh = self._incoming(dh_all[t], g[t], dh_next)
+            dc = dh * otc[t]
+            dc += dc_next
+            xp.multiply(dc[:, None, :], q[t], out=dgates[t, :, :3])
+            xp.multiply(dh, r[t], out=dgates[t, :, 3])
+            dc_next = dc * f[t]
+            dh_next = _mm(dgates[t].reshape(B, 4 * H), w_hh)
         self._report(dh_all)
         dgates = dgates.reshape(T, B, 4 * H)
         nxt = self.next
@@ -256,33 +252,32 @@ class GRUSequence(_Recurrence):
         ghn = xp.empty((T, B, H), dtype=xw.dtype)  # W_hn h + b_hn, which n's gradient needs
         out = xp.empty((T, B, H), dtype=xw.dtype)
         h = h0
-        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
-            for t in self._steps(T):
-                a = gates[t]
-                if h is None:
-                    gh = xp.zeros((B, G), dtype=xw.dtype) if b_s is None else xp.broadcast_to(b_s, (B, G))
-                else:
-                    gh = _mm(h, w_t)
-                    if b_s is not None:
-                        gh += b_s
-                rz = a[:, :2 * H]
-                rz += gh[:, :2 * H]
-                xp.tanh(rz, out=rz)
-                rz *= 0.5
-                rz += 0.5
-                ghn[t] = gh[:, 2 * H:]
-                n = a[:, 2 * H:]
-                n += a[:, :H] * ghn[t]
-                xp.tanh(n, out=n)
-                hn = out[t]
-                if h is None:
-                    xp.multiply(a[:, H:2 * H], n, out=hn)
-                    xp.subtract(n, hn, out=hn)
-                else:
-                    xp.subtract(h, n, out=hn)
-                    hn *= a[:, H:2 * H]
-                    hn += n
-                h = hn
+        for t in self._steps(T):
+            a = gates[t]
+            if h is None:
+                gh = xp.zeros((B, G), dtype=xw.dtype) if b_s is None else xp.broadcast_to(b_s, (B, G))
+            else:
+                gh = _mm(h, w_t)
+                if b_s is not None:
+                    gh += b_s
+            rz = a[:, :2 * H]
+            rz += gh[:, :2 * H]
+            xp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            ghn[t] = gh[:, 2 * H:]
+            n = a[:, 2 * H:]
+            n += a[:, :H] * ghn[t]
+            xp.tanh(n, out=n)
+            hn = out[t]
+            if h is None:
+                xp.multiply(a[:, H:2 * H], n, out=hn)
+                xp.subtract(n, hn, out=hn)
+            else:
+                xp.subtract(h, n, out=hn)
+                hn *= a[:, H:2 * H]
+                hn += n
+            h = hn
         self.saved = (gates, ghn, out, w_hh, h0)
         return out
 
@@ -301,16 +296,15 @@ class GRUSequence(_Recurrence):
         dgh = xp.empty_like(dx)
         dh_all = xp.empty((T, B, H), dtype=g.dtype)
         dh_next = None
-        with mkl.one_thread():  # small products: see backends/mkl.py one_thread
-            for t in reversed(self._steps(T)):
-                dh = self._incoming(dh_all[t], g[t], dh_next)
-                dn = xp.multiply(dh, pn[t], out=dx[t, :, 2 * H:])
-                xp.multiply(dh, pz[t], out=dx[t, :, H:2 * H])
-                xp.multiply(dn, pr[t], out=dx[t, :, :H])
-                dgh[t, :, :2 * H] = dx[t, :, :2 * H]
-                xp.multiply(dn, r[t], out=dgh[t, :, 2 * H:])
-                dh_next = _mm(dgh[t], w_hh)
-                dh_next += dh * z[t]
+        for t in reversed(self._steps(T)):
+            dh = self._incoming(dh_all[t], g[t], dh_next)
+            dn = xp.multiply(dh, pn[t], out=dx[t, :, 2 * H:])
+            xp.multiply(dh, pz[t], out=dx[t, :, H:2 * H])
+            xp.multiply(dn, pr[t], out=dx[t, :, :H])
+            dgh[t, :, :2 * H] = dx[t, :, :2 * H]
+            xp.multiply(dn, r[t], out=dgh[t, :, 2 * H:])
+            dh_next = _mm(dgh[t], w_hh)
+            dh_next += dh * z[t]
         self._report(dh_all)
         nxt = self.next
         gw = _mm(dgh.reshape(-1, 3 * H).T, h_prev.reshape(-1, H)) if nxt[1] is not None else None
