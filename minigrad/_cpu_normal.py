@@ -198,6 +198,19 @@ def _log256_ps(x, s, exponent_bias=0x7E):
     return out
 
 
+
+def _poly_times_z(p, z, z64, acc, acc32):
+    """``((p0 z + p1) z + p2) z`` as sincos256_ps rounds it: two fused multiply-adds (a
+    double product and sum, rounded once to float32), then a plain float32 product. The
+    result is left in `acc32` and, the same value, in the double `acc`."""
+    np.multiply(z64, p[0], out=acc)
+    np.add(acc, p[1], out=acc)
+    np.copyto(acc32, acc, casting="same_kind")
+    np.copyto(acc, acc32)
+    _fma_round(acc, z64, p[2], acc32)
+    acc32 *= z  # not fused
+    np.copyto(acc, acc32)
+
 def _sincos256_ps(x, s, sin, cos):
     """avx_mathfun's sincos256_ps for x >= 0, into `sin` and `cos`."""
     j, t = s("j", _I32), s("t")
@@ -221,26 +234,14 @@ def _sincos256_ps(x, s, sin, cos):
     np.multiply(r, r, out=z)
     np.copyto(z64, z)
     c, c32 = s("c64", _F64), s("c32")
-    np.multiply(z64, _COS_P[0], out=c)
-    np.add(c, _COS_P[1], out=c)
-    np.copyto(c32, c, casting="same_kind")
-    np.copyto(c, c32)
-    _fma_round(c, z64, _COS_P[2], c32)
-    c32 *= z  # not fused
-    np.copyto(c, c32)
+    _poly_times_z(_COS_P, z, z64, c, c32)
     np.multiply(z64, -0.5, out=d)  # fma(c, z, -(z * 0.5)): z * 0.5 is exact
     np.multiply(c, z64, out=c)
     np.add(c, d, out=c)
     np.copyto(c32, c, casting="same_kind")
     c32 += _F32(1)
     sp, s32 = s("s64", _F64), s("s32")
-    np.multiply(z64, _SIN_P[0], out=sp)
-    np.add(sp, _SIN_P[1], out=sp)
-    np.copyto(s32, sp, casting="same_kind")
-    np.copyto(sp, s32)
-    _fma_round(sp, z64, _SIN_P[2], s32)
-    s32 *= z  # not fused
-    np.copyto(sp, s32)
+    _poly_times_z(_SIN_P, z, z64, sp, s32)
     np.copyto(d, r)
     np.multiply(sp, d, out=sp)  # fma(s, r, r)
     np.add(sp, d, out=sp)
