@@ -59,10 +59,11 @@ def test_mkl_matmul_of_a_stack_of_rows_folds_the_leading_dims():
 def test_products_too_small_for_a_foreign_call_stay_with_numpy(monkeypatch):
     calls = []
     monkeypatch.setattr(blas, "_gemm", lambda lib, a, b: calls.append(a.shape) or np.matmul(a, b))
-    small, large = _rand((8, 16), np.float32), _rand((64, 64), np.float32)
-    np.testing.assert_array_equal(blas.matmul(small, _rand((16, 16), np.float32)), np.matmul(small, _rand((16, 16), np.float32)))
+    small, w = _rand((8, 16), np.float32), _rand((16, 16), np.float32)
+    np.testing.assert_array_equal(blas.matmul(small, w), np.matmul(small, w))
     assert calls == []
-    blas.matmul(large, _rand((64, 64), np.float32))
+    large = _rand((64, 64), np.float32)
+    blas.matmul(large, large)
     assert calls == [(64, 64)]
 
 

@@ -148,14 +148,13 @@ class LSTMSequence(_Recurrence):
         T, B, G = xw.shape
         H = G // 4
         self.reverse = reverse
-        # (i, f, o, g) order, sigmoid rows halved: a fresh array each step's gates form in
+        # a fresh array in (i, f, o, g) order, sigmoid columns halved: each step's gates form in it
         gates = xp.empty_like(xw)
         xp.multiply(xw[..., :2 * H], 0.5, out=gates[..., :2 * H])
         xp.multiply(xw[..., 3 * H:], 0.5, out=gates[..., 2 * H:3 * H])
         gates[..., 3 * H:] = xw[..., 2 * H:3 * H]
         w_t = self._step_weight(w_hh, H)
-        scale = xp.full(G, 0.5, dtype=xw.dtype)  # tanh -> sigmoid for i, f, o; g stays tanh
-        scale[3 * H:] = 1
+        scale = self._gate_scale(xw, slice(3 * H, None))  # tanh -> sigmoid for i, f, o; g stays tanh
         shift = scale.copy()
         shift[3 * H:] = 0
         out = xp.empty((T + 1, B, H), dtype=xw.dtype)
