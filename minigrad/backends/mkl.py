@@ -160,21 +160,22 @@ def _gemm(lib, a, b):
 def matmul(a, b):
     """``a @ b`` for NumPy arrays, through MKL where it can be (else ``numpy.matmul``).
 
-    MKL takes float32 or float64 operands of one dtype where `b` is 2-D and `a` is 2-D
-    (any layout BLAS can read) or a C-contiguous stack of rows ``(..., k)``, and the
-    product is worth a foreign call (more than `GEMM_MIN_WORK` multiply-adds).
+    A C-contiguous stack of rows ``(..., k)`` times a 2-D `b` is made one 2-D product
+    first (with or without MKL). MKL takes float32 or float64 2-D operands of one dtype
+    (any layout BLAS can read) where the product is worth a foreign call (more than
+    `GEMM_MIN_WORK` multiply-adds).
     """
+    if b.ndim == 2 and a.ndim > 2 and a.size and a.flags.c_contiguous and a.shape[-1] == b.shape[0]:
+        # A stack of rows times a matrix is one (rows, k) @ (k, n) product. NumPy would
+        # make one BLAS call per matrix of the stack: 1.6-2.3x slower for a sequence's
+        # input projection, (50, 32, 64) @ (64, 512).
+        rows = matmul(a.reshape(-1, a.shape[-1]), b)
+        return rows.reshape(*a.shape[:-1], b.shape[1])
     lib = _mkl()
-    if (lib is not None and b.ndim == 2 and a.ndim >= 2 and a.dtype == b.dtype
+    if (lib is not None and b.ndim == 2 and a.ndim == 2 and a.dtype == b.dtype
             and a.dtype in (np.float32, np.float64) and a.shape[-1] == b.shape[0]
             and a.size * b.shape[1] > GEMM_MIN_WORK):
-        if a.ndim == 2:
-            out = _gemm(lib, a, b)
-        elif a.flags.c_contiguous:
-            out = _gemm(lib, a.reshape(-1, a.shape[-1]), b)
-            out = None if out is None else out.reshape(*a.shape[:-1], b.shape[1])
-        else:
-            out = None
+        out = _gemm(lib, a, b)
         if out is not None:
             return out
     return np.matmul(a, b)
