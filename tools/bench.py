@@ -284,6 +284,7 @@ AREA_BENCHES = {
     "optim": ("bench_optim", "report"),
     "data": ("bench_data", "report"),
     "trace": ("bench_trace", "run_trace_bench"),
+    "floor": ("bench_floor", "report"),
 }
 
 
