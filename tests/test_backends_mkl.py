@@ -47,12 +47,20 @@ def test_mkl_matmul_matches_numpy_in_every_layout(dtype, layout_a, layout_b):
     np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
 
 
-@needs_mkl
-def test_mkl_matmul_of_a_stack_of_rows_folds_the_leading_dims():
-    a, b = _rand((4, 20, 64), np.float32), _rand((64, 32), np.float32, 1)
-    out = blas.matmul(a, b)
-    assert out.shape == (4, 20, 32)
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("shape", [(4, 20, 64), (2, 3, 5, 64), (0, 20, 64), (4, 0, 64)])
+def test_a_stack_of_rows_times_a_matrix_is_one_product_with_or_without_mkl(enabled, shape, monkeypatch):
+    """(..., k) @ (k, n) as one (rows, k) @ (k, n) product: NumPy alone would loop over the stack."""
+    a, b = _rand(shape, np.float32), _rand((64, 32), np.float32, 1)
+    products = []
+    numpy_matmul = np.matmul
+    monkeypatch.setattr(blas.np, "matmul", lambda x, y: products.append(x.ndim) or numpy_matmul(x, y))
+    with blas.flags(enabled=enabled):
+        out = blas.matmul(a, b)
+    monkeypatch.undo()
+    assert out.shape == shape[:-1] + (32,) and out.flags.c_contiguous
     np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-5)
+    assert all(ndim == 2 for ndim in products)  # never a stacked NumPy product
 
 
 @needs_mkl
@@ -73,6 +81,8 @@ def test_products_too_small_for_a_foreign_call_stay_with_numpy(monkeypatch):
     (_rand((0, 4), np.float32), _rand((4, 2), np.float32)),        # empty
     (_rand((3, 0), np.float32), _rand((0, 2), np.float32)),        # empty inner dim: zeros
     (_rand((2, 3, 4), np.float32), _rand((2, 4, 5), np.float32)),  # batched on both sides
+    (_rand((2, 4, 3), np.float32).swapaxes(1, 2), _rand((4, 5), np.float32)),  # a stack not in C order
+    (_rand((2, 3, 0), np.float32), _rand((0, 5), np.float32)),      # a stack with an empty inner dim
     (_rand((4,), np.float32), _rand((4, 2), np.float32)),          # 1-D operand
     (_rand((6, 4), np.float32)[::-2], _rand((4, 2), np.float32)),  # negative strides
     (np.broadcast_to(_rand((1, 4), np.float32), (3, 4)), _rand((4, 2), np.float32)),  # zero stride

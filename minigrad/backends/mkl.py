@@ -165,7 +165,7 @@ def matmul(a, b):
     (any layout BLAS can read) where the product is worth a foreign call (more than
     `GEMM_MIN_WORK` multiply-adds).
     """
-    if b.ndim == 2 and a.ndim > 2 and a.size and a.flags.c_contiguous and a.shape[-1] == b.shape[0]:
+    if b.ndim == 2 and a.ndim > 2 and a.shape[-1] and a.flags.c_contiguous and a.shape[-1] == b.shape[0]:
         # A stack of rows times a matrix is one (rows, k) @ (k, n) product. NumPy would
         # make one BLAS call per matrix of the stack: 1.6-2.3x slower for a sequence's
         # input projection, (50, 32, 64) @ (64, 512).
