@@ -274,10 +274,12 @@ def test_rnn_sequence_gradcheck(device, reverse, nonlinearity):
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_lstm_sequence_gradcheck(device, reverse):
-    xw = mg.tensor(rng.standard_normal((3, 2, 8)), device=device, requires_grad=True)
-    w = mg.tensor(rng.standard_normal((8, 2)), device=device, requires_grad=True)
+    x = mg.tensor(rng.standard_normal((3, 2, 3)), device=device, requires_grad=True)
+    w_ih = mg.tensor(rng.standard_normal((8, 3)), device=device, requires_grad=True)
+    b = mg.tensor(rng.standard_normal(8), device=device, requires_grad=True)
+    w_hh = mg.tensor(rng.standard_normal((8, 2)), device=device, requires_grad=True)
     h0, c0 = (mg.tensor(rng.standard_normal((2, 2)), device=device, requires_grad=True) for _ in range(2))
-    assert mg.gradcheck(lambda *a: LSTMSequence.apply(*a, reverse=reverse), [xw, w, h0, c0])
+    assert mg.gradcheck(lambda *a: LSTMSequence.apply(*a, reverse=reverse), [x, w_ih, b, w_hh, h0, c0])
 
 
 @pytest.mark.parametrize("reverse", [False, True])

@@ -3,8 +3,9 @@
 PyTorch's arguments, parameter names (``weight_ih_l{k}[_reverse]``, ...), shapes, gate
 order (i, f, g, o for LSTM; r, z, n for GRU), default init (every parameter, in
 registration order, from U(-1/sqrt(hidden), 1/sqrt(hidden))) and returns. Each layer
-and direction is two graph nodes: the input projection of all time steps as one
-matrix product (`linear`) and the time loop (`minigrad.ops.recurrent`).
+and direction is at most two graph nodes: the input projection of all time steps as one
+matrix product (`linear`; inside the op for LSTM) and the time loop
+(`minigrad.ops.recurrent`).
 
 A tracer watching a sequence layer sets ``_time_grad_hook``; the layer then asks the
 recurrence of its first layer to report ``||dL/dh_t||`` per step during backward.
@@ -40,11 +41,11 @@ def _direction(mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse):
     else:
         # RNN and LSTM add both biases before any nonlinearity: fold b_hh into the projection
         bias = None if b_ih is None else b_ih + b_hh
-        xw = linear(x, w_ih, bias)
-        if mode == "LSTM":
-            y = LSTMSequence.apply(xw, w_hh, h0, c0, reverse=reverse)
+        if mode == "LSTM":  # its op projects the input itself, into the layout its loop uses
+            y = LSTMSequence.apply(x, w_ih, bias, w_hh, h0, c0, reverse=reverse)
         else:
-            y = RNNSequence.apply(xw, w_hh, h0, nonlinearity="relu" if mode == "RNN_RELU" else "tanh", reverse=reverse)
+            y = RNNSequence.apply(linear(x, w_ih, bias), w_hh, h0, nonlinearity="relu" if mode == "RNN_RELU" else "tanh",
+                                  reverse=reverse)
     T = x.shape[0]
     last = 0 if reverse else T - 1
     if mode == "LSTM":

@@ -1,19 +1,20 @@
 """Recurrences over time: one graph node per layer and direction for RNN, LSTM and GRU.
 
-The layer first projects the input of every time step at once (one matrix product,
-``xw = x @ W_ih.T + b``, an ordinary `linear` node); the op here then runs the time loop
-on raw arrays. Each step is a handful of array operations (a matrix product with
-``W_hh`` and the fused gate maths), not dozens of graph nodes, and backward walks the
-steps in reverse (backpropagation through time) with whole-sequence products for the
-weight gradients.
+The input of every time step is projected at once (one matrix product, ``xw = x @ W_ih.T
++ b``): for RNN and GRU by an ordinary `linear` node before the op, for LSTM inside its op,
+straight into the layout its loop works in. The op then runs the time loop on raw arrays.
+Each step is a handful of array operations (a matrix product with ``W_hh`` and the fused
+gate maths), not dozens of graph nodes, and backward walks the steps in reverse
+(backpropagation through time) with whole-sequence products for the weight gradients.
 
 Inputs and outputs (``T`` steps, batch ``B``, hidden size ``H``; time-major):
 
-* ``xw`` (T, B, G): the input projection, G = H (RNN), 4H (LSTM: i, f, g, o) or 3H
-  (GRU: r, z, n);
+* ``xw`` (T, B, G): the input projection, G = H (RNN) or 3H (GRU: r, z, n); LSTM takes
+  the input ``x`` (T, B, I), ``w_ih`` (4H, I) and the summed bias ``b_ih + b_hh`` (4H,)
+  (or None) instead, gates i, f, g, o;
 * ``w_hh`` (G, H); GRU also takes ``b_hh`` (G,), which its n gate needs apart
   (``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, PyTorch's formula); RNN and LSTM
-  fold ``b_hh`` into ``xw``;
+  fold ``b_hh`` into the projection's bias;
 * ``h0`` (B, H) (and ``c0`` for LSTM), or None for zeros;
 * the output is (T, B, H), the hidden state of every step at its time position (a
   reverse direction runs from T-1 down to 0); LSTM returns (T + 1, B, H) with the last
@@ -136,31 +137,34 @@ class RNNSequence(_Recurrence):
 class LSTMSequence(_Recurrence):
     """LSTM (gate order i, f, g, o, as PyTorch)::
 
-        i, f, o = sigmoid(.), g = tanh(.)   of  xw_t + h_{t-1} @ W_hh.T
+        i, f, o = sigmoid(.), g = tanh(.)   of  x_t @ W_ih.T + b + h_{t-1} @ W_hh.T
         c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
 
     Inside, the forward pass keeps the gates in the order (i, f, o, g) (the sigmoid gates
-    first); the gradient is written in PyTorch's order (it is ``xw``'s gradient).
+    first); the pre-activations' gradient is written in PyTorch's order, from which the
+    projection's gradients (x, W_ih, b) follow as in `linear`.
     """
 
-    def forward(self, xw, w_hh, h0=None, c0=None, *, reverse=False):
-        xp = backend.array_module(xw)
-        T, B, G = xw.shape
+    def forward(self, x, w_ih, bias, w_hh, h0=None, c0=None, *, reverse=False):
+        xp = backend.array_module(x)
+        T, B, I = x.shape
+        G = w_ih.shape[0]
         H = G // 4
         self.reverse = reverse
-        # a fresh array in (i, f, o, g) order, sigmoid columns halved: each step's gates form in it
-        gates = xp.empty_like(xw)
-        xp.multiply(xw[..., :2 * H], 0.5, out=gates[..., :2 * H])
-        xp.multiply(xw[..., 3 * H:], 0.5, out=gates[..., 2 * H:3 * H])
-        gates[..., 3 * H:] = xw[..., 2 * H:3 * H]
+        # The input projection of every step, made straight in the loop's layout: a fresh
+        # (T, B, 4H) array in (i, f, o, g) order, sigmoid columns halved, where each
+        # step's gates form (one pass less than projecting, then reordering a copy).
+        gates = _mm(x.reshape(T * B, I), self._internal(w_ih, H).T).reshape(T, B, G)
+        if bias is not None:
+            gates += self._internal(bias, H)
         w_t = self._step_weight(w_hh, H)
-        scale = self._gate_scale(xw, slice(3 * H, None))  # tanh -> sigmoid for i, f, o; g stays tanh
+        scale = self._gate_scale(gates, slice(3 * H, None))  # tanh -> sigmoid for i, f, o; g stays tanh
         shift = scale.copy()
         shift[3 * H:] = 0
-        out = xp.empty((T + 1, B, H), dtype=xw.dtype)
-        cs = xp.empty((T, B, H), dtype=xw.dtype)
+        out = xp.empty((T + 1, B, H), dtype=x.dtype)
+        cs = xp.empty((T, B, H), dtype=x.dtype)
         tc = xp.empty_like(cs)
-        ig = xp.empty((B, H), dtype=xw.dtype)
+        ig = xp.empty((B, H), dtype=x.dtype)
         h, c = h0, c0
         for t in self._steps(T):
             a = gates[t]
@@ -181,24 +185,32 @@ class LSTMSequence(_Recurrence):
             xp.multiply(o, tc[t], out=out[t])
             h, c = out[t], cn
         out[T] = c
-        self.saved = (gates, cs, tc, out, w_hh, h0, c0)
+        self.saved = (x, w_ih, gates, cs, tc, out, w_hh, h0, c0)
         return out
 
     @staticmethod
-    def _step_weight(w_hh, H):
-        """W_hh.T with its columns in (i, f, o, g) order and the sigmoid ones halved. In the
-        layout each BLAS multiplies (32, 128) @ (128, 512) fastest: C order for OpenBLAS
-        (54 vs 72 us), MKL's transposed operand (56 vs 62 us)."""
+    def _internal(w, H):
+        """A copy of `w` (rows or entries in PyTorch's gate order i, f, g, o) in the loop's
+        order (i, f, o, g) with the sigmoid gates' rows halved (exact: a power of two)."""
+        xp = backend.array_module(w)
+        inner = xp.empty_like(w)
+        xp.multiply(w[:2 * H], 0.5, out=inner[:2 * H])
+        xp.multiply(w[3 * H:], 0.5, out=inner[2 * H:3 * H])
+        inner[3 * H:] = w[2 * H:3 * H]
+        return inner
+
+    @classmethod
+    def _step_weight(cls, w_hh, H):
+        """`_internal` of W_hh, transposed, in the layout each BLAS multiplies (32, 128) @
+        (128, 512) fastest: C order for OpenBLAS (54 vs 72 us), MKL's transposed operand
+        (56 vs 62 us)."""
         xp = backend.array_module(w_hh)
-        w = xp.empty((4 * H, H), dtype=w_hh.dtype)
-        xp.multiply(w_hh[:2 * H], 0.5, out=w[:2 * H])
-        xp.multiply(w_hh[3 * H:], 0.5, out=w[2 * H:3 * H])
-        w[3 * H:] = w_hh[2 * H:3 * H]
+        w = cls._internal(w_hh, H)
         openblas = xp is backend.np and not mkl.is_available()
         return xp.ascontiguousarray(w.T) if openblas else w.T
 
     def backward(self, g):
-        gates, cs, tc, out, w_hh, h0, c0 = self.saved
+        x, w_ih, gates, cs, tc, out, w_hh, h0, c0 = self.saved
         xp = backend.array_module(g)
         T, B, H = cs.shape
         a = gates.reshape(T, B, 4, H)
@@ -212,7 +224,7 @@ class LSTMSequence(_Recurrence):
         xp.multiply(i, 1 - gg * gg, out=q[:, :, 2])
         r = tc * (o * (1 - o))
         otc = o * (1 - tc * tc)
-        dgates = xp.empty((T, B, 4, H), dtype=g.dtype)  # PyTorch's order: xw's gradient
+        dgates = xp.empty((T, B, 4, H), dtype=g.dtype)  # the pre-activations', PyTorch's order
         dh_all = xp.empty((T, B, H), dtype=g.dtype)
         dh_next, dc_next = None, g[T]
         for t in reversed(self._steps(T)):
@@ -224,12 +236,16 @@ class LSTMSequence(_Recurrence):
             dc_next = dc * f[t]
             dh_next = _mm(dgates[t].reshape(B, 4 * H), w_hh)
         self._report(dh_all)
-        dgates = dgates.reshape(T, B, 4 * H)
-        nxt = self.next
-        gw = self._hh_grad(dgates, out[:T], h0) if nxt[1] is not None else None
-        gh0 = dh_next if nxt[2] is not None else None
-        gc0 = dc_next if nxt[3] is not None else None
-        return dgates, gw, gh0, gc0
+        need = self.needs_input_grad
+        # the projection's gradients from the pre-activations' (PyTorch's gate order)
+        rows = dgates.reshape(T * B, 4 * H)
+        gx = _mm(rows, w_ih).reshape(x.shape) if need[0] else None
+        gw_ih = _mm(rows.T, x.reshape(T * B, x.shape[-1])) if need[1] else None
+        gb = rows.sum(axis=0) if need[2] else None
+        gw_hh = self._hh_grad(dgates.reshape(T, B, 4 * H), out[:T], h0) if need[3] else None
+        gh0 = dh_next if need[4] else None
+        gc0 = dc_next if need[5] else None
+        return gx, gw_ih, gb, gw_hh, gh0, gc0
 
 
 class GRUSequence(_Recurrence):
