@@ -1,4 +1,6 @@
 """Numerical edges where float32 arithmetic would silently go wrong, compared with PyTorch."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,37 @@ def test_reducing_over_an_empty_dim_list_reduces_every_dim_as_torch(torch, devic
 def test_any_and_all_over_an_empty_dim_list_reduce_nothing_as_torch(torch, name):
     a = np.array([[True, False, True]])
     assert_close(getattr(mg.tensor(a), name)(dim=[]), getattr(torch.tensor(a), name)(dim=[]))
+
+
+# Inputs where ReLU's and sigmoid's fast paths could go wrong: signed zeros, NaN with either
+# sign bit (x86 makes -NaN), infinities, and sigmoid inputs whose exp(-x) overflows.
+_EDGES = [-1e4, -100.0, -89.0, -0.0, 0.0, 1e-30, 1.0, 90.0, float("inf"), float("-inf")]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_relu_gradient_is_a_select_like_torchs_at_every_edge(torch, device, dtype):
+    values = np.array(_EDGES + [np.nan], dtype=dtype)
+    values = np.append(values, -values[-1:])  # the same NaN with its sign bit set
+    assert np.signbit(values[-1]) and not np.signbit(values[-2])
+    upstream = np.array([1.0, 2, 3, 4, 5, 6, 7, 8, float("inf"), float("nan"), 11, 12], dtype=dtype)
+    x = mg.tensor(values, device=device, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    x.relu().backward(mg.tensor(upstream, device=device))
+    t.relu().backward(torch.tensor(upstream))
+    # blocked elements get exactly 0 (not inf * 0 = NaN), NaN outputs pass their gradient
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_at_overflowing_inputs_matches_torch_and_stays_silent(torch, device, dtype):
+    values = np.array(_EDGES + [np.nan], dtype=dtype)
+    x = mg.tensor(values, device=device, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp(-x) overflowing to inf is intended
+        y = x.sigmoid()
+        y.backward(mg.ones_like(y))
+    ty = t.sigmoid()
+    ty.backward(torch.ones_like(ty))
+    assert_close(y, ty, rtol=1e-6, atol=1e-37)
+    assert_close(x.grad, t.grad, rtol=1e-6, atol=1e-37)
