@@ -142,8 +142,9 @@ def index_batch(batch, index):
 
     def take(t):
         idx = index if t.device == "cpu" else backend.to_device(index, t.device)
-        a = t.array  # take(axis=0) gathers rows ~10% faster than a[idx] (NumPy 2.4, 128 x 784)
-        return _wrap(backend.array_module(a).take(a, idx, axis=0))
+        # take(axis=0) gathers rows ~10% faster than a[idx] (NumPy 2.4, 128 x 784); the
+        # array's own method skips numpy.take's Python wrapper (~1.5 us a call)
+        return _wrap(t.array.take(idx, axis=0))
 
     return map_batch(take, batch)
 
