@@ -63,18 +63,21 @@ def matmul(a, b):
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` with weight of shape (out_features, in_features)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"linear: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim == 0 or weight.ndim != 2:
-        raise ValueError(f"linear: expected input of >= 1 dims and a 2-D weight, got {tuple(input.shape)} and {tuple(weight.shape)}")
-    if input.shape[-1] != weight.shape[1]:
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor))):
+        name, t = next((n, t) for n, t in (("input", input), ("weight", weight), ("bias", bias))
+                       if not isinstance(t, Tensor) and not (n == "bias" and t is None))
+        raise TypeError(f"linear: {name} must be a Tensor{' or None' if name == 'bias' else ''}, got {type(t).__name__}")
+    x, w = input.array, weight.array  # the arrays' shapes: no Size object per check (a hot path)
+    if x.ndim == 0 or w.ndim != 2:
+        raise ValueError(f"linear: expected input of >= 1 dims and a 2-D weight, got {tuple(x.shape)} and {tuple(w.shape)}")
+    if x.shape[-1] != w.shape[1]:
         raise ValueError(
-            f"linear: input's last dim {input.shape[-1]} (shape {tuple(input.shape)}) does not match "
-            f"weight's in_features {weight.shape[1]} (shape {tuple(weight.shape)})"
+            f"linear: input's last dim {x.shape[-1]} (shape {tuple(x.shape)}) does not match "
+            f"weight's in_features {w.shape[1]} (shape {tuple(w.shape)})"
         )
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"linear: bias shape {tuple(bias.shape)} should be ({weight.shape[0]},)")
-    if input.dtype != weight.dtype:
+    if bias is not None and bias.array.shape != (w.shape[0],):
+        raise ValueError(f"linear: bias shape {tuple(bias.array.shape)} should be ({w.shape[0]},)")
+    if x.dtype != w.dtype:
         raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}")
     if bias is None:
         return Linear.apply(input, weight)
