@@ -216,9 +216,10 @@ def numpy_chain(n=200, size=16, seed=0):
     return step
 
 
-def _mg_chain():
+def _chain(lib):
+    """Bench C's step for `lib` (minigrad or torch): the same chain, forward + backward."""
     kinds = [lambda v: v * 1.01, lambda v: v + 0.01, lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v * v]
-    x = mg.randn(16, requires_grad=True)
+    x = lib.randn(16, requires_grad=True)
 
     def step():
         x.grad = None
@@ -256,10 +257,10 @@ def report(quick=False):
             {"NumPy floor": numpy_lstm(), "minigrad": lstm_step(mg, "cpu")},
             {"torch": lstm_step(torch, "cpu")} if torch else {}, 60),
         "C  200 tiny ops, fwd+bwd": (
-            {"NumPy floor": numpy_chain(), "minigrad": _mg_chain()}, {}, 500),
+            {"NumPy floor": numpy_chain(), "minigrad": _chain(mg)}, {}, 500),
     }
     if torch is not None:
-        rows["C  200 tiny ops, fwd+bwd"][1]["torch"] = _torch_chain()
+        rows["C  200 tiny ops, fwd+bwd"][1]["torch"] = _chain(torch)
         torch_lstm = rows["R  LSTM(64,128) seq 50 b32, Adam"][1]["torch"]
 
         def torch_lstm_no_onednn():
@@ -274,20 +275,6 @@ def report(quick=False):
         print(f"{title}")
         for name, value in ms.items():
             _print(name, value, base)
-
-
-def _torch_chain():
-    kinds = [lambda v: v * 1.01, lambda v: v + 0.01, lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v * v]
-    x = torch.randn(16, requires_grad=True)
-
-    def step():
-        x.grad = None
-        v = x
-        for k in range(200):
-            v = kinds[k % 5](v)
-        v.sum().backward()
-
-    return step
 
 
 if __name__ == "__main__":
