@@ -112,33 +112,38 @@ def backward(root, gradient=None, retain_graph=False):
         _accumulate_leaf(root, grad, grad)
         return
     consumers = _count_consumers(root.grad_fn)
-    grads = {root.grad_fn: grad}
+    count = consumers.get  # None for None and for leaves: one lookup sorts out every input
+    pending = {}  # gradients summed so far for nodes that still wait for other consumers
     hooked = {}  # leaves with hooks: their hooks see the summed gradient once, as torch's
-    ready = [root.grad_fn]
+    # (node, its gradient) pairs: most nodes have one consumer and go straight from their
+    # consumer's backward to this stack, with no dict of pending gradients in between
+    ready = [(root.grad_fn, grad)]
     check_anomaly = is_anomaly_enabled()
+    free = not retain_graph
     while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)
+        node, g = ready.pop()
         if g is None:  # no gradient reached this node: its inputs get none from it either
             in_grads = (None,) * len(node.next)
         else:
-            if node._hooks or grad_observers or node._retained is not None:
+            if node._hooks or node._retained is not None or grad_observers:
                 g = _before_node_backward(node, g)
-            if node._checks or node.saved is None:
-                node._verify_saved()
+            checks = node._checks
+            if checks is not None:  # saved arrays changed in place since, or already freed?
+                for vc, version in checks:
+                    if vc[0] != version:
+                        node._verify_saved()
             in_grads = node.backward(g)
             if type(in_grads) is not tuple:  # one-input ops return their gradient bare
                 in_grads = (in_grads,)
-            if not retain_graph:  # free what forward saved as soon as it has been used
+            if free:  # free what forward saved as soon as it has been used
                 node.saved = None
-                node._checks = None
+                node._checks = _FREED
             if check_anomaly:
                 anomaly.check_finite(node, in_grads, "backward")
         for inp, ig in zip(node.next, in_grads):
-            if inp is None:
-                continue
-            if isinstance(inp, Tensor):  # a leaf (Tensor or nn.Parameter)
-                if ig is not None:
+            left = count(inp)
+            if left is None:  # no input, or a leaf (Tensor or nn.Parameter)
+                if ig is not None and inp is not None:
                     if inp._hooks:
                         # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
                         # not. A flag, not the array: holding g would keep every node's gradient alive
@@ -147,17 +152,26 @@ def backward(root, gradient=None, retain_graph=False):
                     else:
                         _accumulate_leaf(inp, _conform(ig, inp), g)
                 continue
-            if ig is not None:
-                if ig.shape != inp.shape or ig.dtype != inp.dtype:
-                    ig = _conform(ig, inp)
-                prev = grads.get(inp)
-                grads[inp] = ig if prev is None else prev + ig
-            left = consumers[inp] - 1
-            consumers[inp] = left
-            if left == 0:
-                ready.append(inp)
+            if ig is not None and (ig.shape != inp.shape or ig.dtype is not inp.dtype):
+                ig = _conform(ig, inp)
+            if left == 1:  # its last consumer: the node is ready
+                if pending:
+                    prev = pending.pop(inp, None)
+                    if prev is not None:
+                        ig = prev if ig is None else prev + ig
+                ready.append((inp, ig))
+            else:
+                consumers[inp] = left - 1
+                if ig is not None:
+                    prev = pending.get(inp)
+                    pending[inp] = ig if prev is None else prev + ig
     for leaf, (total, aliased) in hooked.items():
         _accumulate_leaf(leaf, total, total if aliased else None)
+
+
+# What a node's version checks become once backward has freed its saved arrays: a check
+# that always fails, so a second backward through it reaches `_verify_saved`, which says so.
+_FREED = (([-1], 0),)
 
 
 def _conform(grad, target):
