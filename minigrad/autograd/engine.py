@@ -133,11 +133,20 @@ def backward(root, gradient=None, retain_graph=False):
                     if vc[0] != version:
                         node._verify_saved()
             in_grads = node.backward(g)
-            if type(in_grads) is not tuple:  # one-input ops return their gradient bare
-                in_grads = (in_grads,)
             if free:  # free what forward saved as soon as it has been used
                 node.saved = None
                 node._checks = _FREED
+            if type(in_grads) is not tuple:  # one-input ops return their gradient bare
+                inp = node.next[0]
+                # the common link of a chain: a node with no other consumer, and a gradient
+                # of its shape and dtype, goes straight to the stack
+                if (
+                    count(inp) == 1 and not pending and not check_anomaly and in_grads is not None
+                    and in_grads.shape == inp.shape and in_grads.dtype is inp.dtype
+                ):
+                    ready.append((inp, in_grads))
+                    continue
+                in_grads = (in_grads,)
             if check_anomaly:
                 anomaly.check_finite(node, in_grads, "backward")
         for inp, ig in zip(node.next, in_grads):
