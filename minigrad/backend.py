@@ -163,7 +163,8 @@ def xp_for_device(device):
 
 def array_module(array):
     """The array module of an array: numpy for host arrays, cupy for GPU arrays."""
-    if isinstance(array, (np.ndarray, np.generic)):
+    # the exact type first: every op asks, and an isinstance on a tuple costs ~3x more
+    if type(array) is ndarray or isinstance(array, (np.ndarray, np.generic)):
         return np
     return _load_cupy()
 

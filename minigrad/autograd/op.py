@@ -26,6 +26,8 @@ _make = Tensor._make
 _NO_GRAD = [(False,) * n for n in range(9)]
 _NEEDS_ONE = (True,)
 _NEEDS_FIRST = (True, False)
+# saved values of these types are no arrays: they need no version check
+_PLAIN = frozenset((float, int, bool, tuple))
 
 # NumPy's words for operands whose shapes do not fit together: only these errors are
 # reported as a shape mismatch between the inputs; any other ValueError keeps its message.
@@ -135,7 +137,10 @@ class Op:
         result = _make(out, True, node)
         saved = node.saved
         if saved:
-            node._checks = _version_checks(saved, args, out, result)
+            if len(saved) == 1 and saved[0] is out:  # tanh, sigmoid, exp, relu... keep their output
+                node._checks = [(result._vc, 0)]
+            else:
+                node._checks = _version_checks(saved, args, out, result)
         if anomaly_enabled():
             anomaly.check_forward(node, args, out)
         return result
@@ -199,7 +204,7 @@ def _version_checks(saved, args, out, result):
     for s in saved:
         if s is out:  # tanh, sigmoid, exp, relu... keep their output
             vc = result._vc
-        elif s is None:
+        elif s is None or s.__class__ in _PLAIN:  # x * 0.5 saves 0.5: nothing to overwrite
             continue
         else:
             vc = _counter_of(s, args, out, result)
