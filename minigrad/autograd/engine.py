@@ -15,6 +15,8 @@ from ..grad_mode import is_anomaly_enabled
 from ..tensor import Tensor
 from . import anomaly
 
+_ndarray = backend.ndarray
+
 # ---------------------------------------------------------------------------- engine
 # Callables ``observer(node, grad_array)`` run for every node backward reaches, before
 # its own backward (used by viz/trace to see the gradient flowing through the graph).
@@ -69,18 +71,25 @@ def _run_hooks(hooks, grad_array):
     return g.array
 
 
-def _accumulate_leaf(leaf, grad, incoming):
+def _accumulate_leaf(leaf, grad, incoming, conformed=False):
+    """Add `grad` into ``leaf.grad``. `conformed`: the engine made it the leaf's shape and
+    dtype and no hook changed it since, so the checks of the ``.grad`` setter are skipped."""
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
-    grad = backend.as_array(grad)
-    if leaf.grad is None:
+    if type(grad) is not _ndarray:
+        grad = backend.as_array(grad)
+    current = leaf._grad  # the slot, not the property: nothing to validate on the way
+    if current is None:
         # A pass-through or a view may alias another gradient: own the array we keep.
         # (CuPy's flags have no `writeable`: its arrays are writeable unless they are views)
         if grad is incoming or grad.base is not None or not getattr(grad.flags, "writeable", True):
             grad = grad.copy()
-        leaf.grad = Tensor._make(grad, False, None)
+        if conformed and not leaf._hooks:
+            leaf._grad = Tensor._make(grad, False, None)
+        else:
+            leaf.grad = Tensor._make(grad, False, None)
     else:
-        leaf.grad.array += grad
+        current.array += grad
 
 
 def backward(root, gradient=None, retain_graph=False):
@@ -156,10 +165,10 @@ def backward(root, gradient=None, retain_graph=False):
                     if inp._hooks:
                         # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
                         # not. A flag, not the array: holding g would keep every node's gradient alive
-                        ig, prev = _conform(ig, inp), hooked.get(inp)
+                        ig, prev = _conform_leaf(ig, inp), hooked.get(inp)
                         hooked[inp] = (ig, ig is g) if prev is None else (prev[0] + ig, False)
                     else:
-                        _accumulate_leaf(inp, _conform(ig, inp), g)
+                        _accumulate_leaf(inp, _conform_leaf(ig, inp), g, True)
                 continue
             if ig is not None and (ig.shape != inp.shape or ig.dtype is not inp.dtype):
                 ig = _conform(ig, inp)
@@ -189,6 +198,15 @@ def _conform(grad, target):
         grad = _unbroadcast(grad, target.shape)
     if grad.dtype != target.dtype:
         grad = grad.astype(target.dtype)
+    return grad
+
+
+def _conform_leaf(grad, leaf):
+    """`_conform` for a leaf tensor: its array's shape and dtype, not the Size and dtype
+    objects its properties would build on every call."""
+    array = leaf.array
+    if grad.shape != array.shape or grad.dtype is not array.dtype:
+        return _conform(grad, array)
     return grad
 
 
