@@ -102,14 +102,15 @@ def backward(root, gradient=None, retain_graph=False):
             "backward: this tensor does not require grad and has no grad_fn; did you forget "
             "requires_grad=True on the inputs, or compute it under no_grad()?"
         )
-    xp = root.xp
+    array = root.array
+    xp = backend.array_module(array)
     if gradient is None:
-        if root.array.size != 1:
+        if array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, but this "
                 f"tensor has shape {tuple(root.shape)}; pass gradient= of that shape"
             )
-        grad = xp.ones(root.shape, dtype=root.dtype)
+        grad = xp.ones(array.shape, dtype=array.dtype)  # the array's: no Size, no dtype wrapper
     else:
         grad = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=root.dtype)
         if grad.shape != root.shape:
