@@ -146,17 +146,20 @@ def backward(root, gradient=None, retain_graph=False):
             if free:  # free what forward saved as soon as it has been used
                 node.saved = None
                 node._checks = _FREED
-            if type(in_grads) is not tuple:  # one-input ops return their gradient bare
-                inp = node.next[0]
-                # the common link of a chain: a node with no other consumer, and a gradient
-                # of its shape and dtype, goes straight to the stack
-                if (
-                    count(inp) == 1 and not pending and not check_anomaly and in_grads is not None
-                    and in_grads.shape == inp.shape and in_grads.dtype is inp.dtype
-                ):
-                    ready.append((inp, in_grads))
+            nexts = node.next
+            if type(in_grads) is tuple:
+                # x * 0.5, x + 1: the second input is no tensor, only the first gradient counts
+                ig = in_grads[0] if len(nexts) == 2 and nexts[1] is None else None
+            else:  # one-input ops return their gradient bare
+                ig = in_grads
+                in_grads = (ig,)
+            # the common link of a chain: a gradient for a node with no other consumer, of
+            # its shape and dtype, goes straight to the stack
+            if ig is not None and not pending and not check_anomaly:
+                inp = nexts[0]
+                if count(inp) == 1 and ig.shape == inp.shape and ig.dtype is inp.dtype:
+                    ready.append((inp, ig))
                     continue
-                in_grads = (in_grads,)
             if check_anomaly:
                 anomaly.check_finite(node, in_grads, "backward")
         for inp, ig in zip(node.next, in_grads):
