@@ -121,20 +121,26 @@ def backward(root, gradient=None, retain_graph=False):
     if root.grad_fn is None:  # a leaf: its gradient is the seed itself
         _accumulate_leaf(root, grad, grad)
         return
-    consumers = _count_consumers(root.grad_fn)
+    _walk(root.grad_fn, grad, retain_graph)
+
+
+def _walk(root, grad, retain_graph):
+    """Backward from node `root`, whose output's gradient is `grad`."""
+    consumers = _count_consumers(root)
     count = consumers.get  # None for None and for leaves: one lookup sorts out every input
     pending = {}  # gradients summed so far for nodes that still wait for other consumers
     hooked = {}  # leaves with hooks: their hooks see the summed gradient once, as torch's
     # (node, its gradient) pairs: most nodes have one consumer and go straight from their
-    # consumer's backward to this stack, with no dict of pending gradients in between
-    ready = [(root.grad_fn, grad)]
+    # consumer's backward to the next step, with no dict of pending gradients in between
+    ready = [(root, grad)]
     check_anomaly = is_anomaly_enabled()
     free = not retain_graph
     while ready:
         node, g = ready.pop()
-        if g is None:  # no gradient reached this node: its inputs get none from it either
-            in_grads = (None,) * len(node.next)
-        else:
+        while True:  # down a chain of single-consumer nodes, without the stack
+            if g is None:  # no gradient reached this node: its inputs get none from it either
+                _send(node, (None,) * len(node.next), g, consumers, pending, ready, hooked)
+                break
             if node._hooks or node._retained is not None or grad_observers:
                 g = _before_node_backward(node, g)
             checks = node._checks
@@ -153,42 +159,50 @@ def backward(root, gradient=None, retain_graph=False):
             else:  # one-input ops return their gradient bare
                 ig = in_grads
                 in_grads = (ig,)
-            # the common link of a chain: a gradient for a node with no other consumer, of
-            # its shape and dtype, goes straight to the stack
-            if ig is not None and not pending and not check_anomaly:
-                inp = nexts[0]
-                if count(inp) == 1 and ig.shape == inp.shape and ig.dtype is inp.dtype:
-                    ready.append((inp, ig))
-                    continue
             if check_anomaly:
                 anomaly.check_finite(node, in_grads, "backward")
-        for inp, ig in zip(node.next, in_grads):
-            left = count(inp)
-            if left is None:  # no input, or a leaf (Tensor or nn.Parameter)
-                if ig is not None and inp is not None:
-                    if inp._hooks:
-                        # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
-                        # not. A flag, not the array: holding g would keep every node's gradient alive
-                        ig, prev = _conform_leaf(ig, inp), hooked.get(inp)
-                        hooked[inp] = (ig, ig is g) if prev is None else (prev[0] + ig, False)
-                    else:
-                        _accumulate_leaf(inp, _conform_leaf(ig, inp), g, True)
-                continue
-            if ig is not None and (ig.shape != inp.shape or ig.dtype is not inp.dtype):
-                ig = _conform(ig, inp)
-            if left == 1:  # its last consumer: the node is ready
-                if pending:
-                    prev = pending.pop(inp, None)
-                    if prev is not None:
-                        ig = prev if ig is None else prev + ig
-                ready.append((inp, ig))
-            else:
-                consumers[inp] = left - 1
-                if ig is not None:
-                    prev = pending.get(inp)
-                    pending[inp] = ig if prev is None else prev + ig
+            # the common link of a chain: a gradient for a node with no other consumer, of
+            # its shape and dtype: that node is next
+            elif ig is not None and not pending:
+                inp = nexts[0]
+                if count(inp) == 1 and ig.shape == inp.shape and ig.dtype is inp.dtype:
+                    node, g = inp, ig
+                    continue
+            _send(node, in_grads, g, consumers, pending, ready, hooked)
+            break
     for leaf, (total, aliased) in hooked.items():
         _accumulate_leaf(leaf, total, total if aliased else None)
+
+
+def _send(node, in_grads, g, consumers, pending, ready, hooked):
+    """Pass a node's input gradients on: into leaves, or towards the input nodes, which
+    go on the `ready` stack once their last consumer has sent theirs (`g`: the gradient
+    the node received, which a pass-through input gradient may alias)."""
+    for inp, ig in zip(node.next, in_grads):
+        left = consumers.get(inp)
+        if left is None:  # no input, or a leaf (Tensor or nn.Parameter)
+            if ig is not None and inp is not None:
+                if inp._hooks:
+                    # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
+                    # not. A flag, not the array: holding g would keep every node's gradient alive
+                    ig, prev = _conform_leaf(ig, inp), hooked.get(inp)
+                    hooked[inp] = (ig, ig is g) if prev is None else (prev[0] + ig, False)
+                else:
+                    _accumulate_leaf(inp, _conform_leaf(ig, inp), g, True)
+            continue
+        if ig is not None and (ig.shape != inp.shape or ig.dtype is not inp.dtype):
+            ig = _conform(ig, inp)
+        if left == 1:  # its last consumer: the node is ready
+            if pending:
+                prev = pending.pop(inp, None)
+                if prev is not None:
+                    ig = prev if ig is None else prev + ig
+            ready.append((inp, ig))
+        else:
+            consumers[inp] = left - 1
+            if ig is not None:
+                prev = pending.get(inp)
+                pending[inp] = ig if prev is None else prev + ig
 
 
 # What a node's version checks become once backward has freed its saved arrays: a check
