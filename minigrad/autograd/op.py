@@ -22,8 +22,8 @@ from . import anomaly
 _new = object.__new__
 _ndarray = backend.ndarray
 _make = Tensor._make
-# needs_input_grad of an op that records no graph, by number of inputs
-_NO_GRAD = [(False,) * n for n in range(9)]
+# needs_input_grad of a one- or two-operand op, shared rather than built per call
+_NO_GRAD = [(), (False,), (False, False)]
 _NEEDS_ONE = (True,)
 _NEEDS_FIRST = (True, False)
 # saved values of these types are no arrays: they need no version check
@@ -193,7 +193,7 @@ def _gather(node, cls, args):
         node.needs_input_grad = tuple(needs)
         node.next = tuple(nexts)
     else:
-        node.needs_input_grad = _NO_GRAD[len(args)] if len(args) < len(_NO_GRAD) else (False,) * len(args)
+        node.needs_input_grad = (False,) * len(args)
     return first, arrays, record
 
 
