@@ -266,8 +266,7 @@ class Sigmoid(Op):
     @backend.ignoring_float_errors
     def forward(self, x):
         xp = backend.array_module(x)
-        # -x makes the scratch array (~0.4 us less than negative(out=empty_like) on tiny
-        # arrays); a 0-d input needs out= to stay an array, NumPy would return a scalar
+        # -x is the scratch array (0.4 us less than out=empty_like), but a scalar if x is 0-d
         t = -x if x.ndim else xp.negative(x, out=xp.empty_like(x))
         xp.exp(t, out=t)
         t += 1
