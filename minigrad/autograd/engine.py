@@ -15,6 +15,8 @@ from ..grad_mode import is_anomaly_enabled
 from ..tensor import Tensor
 from . import anomaly
 
+_ndarray = backend.ndarray
+
 # ---------------------------------------------------------------------------- engine
 # Callables ``observer(node, grad_array)`` run for every node backward reaches, before
 # its own backward (used by viz/trace to see the gradient flowing through the graph).
@@ -69,18 +71,25 @@ def _run_hooks(hooks, grad_array):
     return g.array
 
 
-def _accumulate_leaf(leaf, grad, incoming):
+def _accumulate_leaf(leaf, grad, incoming, conformed=False):
+    """Add `grad` into ``leaf.grad``. `conformed`: the engine made it the leaf's shape and
+    dtype and no hook changed it since, so the checks of the ``.grad`` setter are skipped."""
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
-    grad = backend.as_array(grad)
-    if leaf.grad is None:
+    if type(grad) is not _ndarray:
+        grad = backend.as_array(grad)
+    current = leaf._grad  # the slot, not the property: nothing to validate on the way
+    if current is None:
         # A pass-through or a view may alias another gradient: own the array we keep.
         # (CuPy's flags have no `writeable`: its arrays are writeable unless they are views)
         if grad is incoming or grad.base is not None or not getattr(grad.flags, "writeable", True):
             grad = grad.copy()
-        leaf.grad = Tensor._make(grad, False, None)
+        if conformed and not leaf._hooks:
+            leaf._grad = Tensor._make(grad, False, None)
+        else:
+            leaf.grad = Tensor._make(grad, False, None)
     else:
-        leaf.grad.array += grad
+        current.array += grad
 
 
 def backward(root, gradient=None, retain_graph=False):
@@ -93,14 +102,15 @@ def backward(root, gradient=None, retain_graph=False):
             "backward: this tensor does not require grad and has no grad_fn; did you forget "
             "requires_grad=True on the inputs, or compute it under no_grad()?"
         )
-    xp = root.xp
+    array = root.array
+    xp = backend.array_module(array)
     if gradient is None:
-        if root.array.size != 1:
+        if array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, but this "
                 f"tensor has shape {tuple(root.shape)}; pass gradient= of that shape"
             )
-        grad = xp.ones(root.shape, dtype=root.dtype)
+        grad = xp.ones(array.shape, dtype=array.dtype)  # the array's: no Size, no dtype wrapper
     else:
         grad = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=root.dtype)
         if grad.shape != root.shape:
@@ -111,53 +121,93 @@ def backward(root, gradient=None, retain_graph=False):
     if root.grad_fn is None:  # a leaf: its gradient is the seed itself
         _accumulate_leaf(root, grad, grad)
         return
-    consumers = _count_consumers(root.grad_fn)
-    grads = {root.grad_fn: grad}
+    _walk(root.grad_fn, grad, retain_graph)
+
+
+def _walk(root, grad, retain_graph):
+    """Backward from node `root`, whose output's gradient is `grad`."""
+    consumers = _count_consumers(root)
+    count = consumers.get  # None for None and for leaves: one lookup sorts out every input
+    pending = {}  # gradients summed so far for nodes that still wait for other consumers
     hooked = {}  # leaves with hooks: their hooks see the summed gradient once, as torch's
-    ready = [root.grad_fn]
+    # (node, its gradient) pairs: most nodes have one consumer and go straight from their
+    # consumer's backward to the next step, with no dict of pending gradients in between
+    ready = [(root, grad)]
     check_anomaly = is_anomaly_enabled()
+    free = not retain_graph
     while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)
-        if g is None:  # no gradient reached this node: its inputs get none from it either
-            in_grads = (None,) * len(node.next)
-        else:
-            if node._hooks or grad_observers or node._retained is not None:
+        node, g = ready.pop()
+        while True:  # down a chain of single-consumer nodes, without the stack
+            if g is None:  # no gradient reached this node: its inputs get none from it either
+                _send(node, (None,) * len(node.next), g, consumers, pending, ready, hooked)
+                break
+            if node._hooks or node._retained is not None or grad_observers:
                 g = _before_node_backward(node, g)
-            if node._checks or node.saved is None:
-                node._verify_saved()
+            checks = node._checks
+            if checks is not None:  # saved arrays changed in place since, or already freed?
+                for vc, version in checks:
+                    if vc[0] != version:
+                        node._verify_saved()
             in_grads = node.backward(g)
-            if type(in_grads) is not tuple:  # one-input ops return their gradient bare
-                in_grads = (in_grads,)
-            if not retain_graph:  # free what forward saved as soon as it has been used
+            if free:  # free what forward saved as soon as it has been used
                 node.saved = None
-                node._checks = None
+                node._checks = _FREED
+            nexts = node.next
+            if type(in_grads) is tuple:
+                # x * 0.5, x + 1: the second input is no tensor, only the first gradient counts
+                ig = in_grads[0] if len(nexts) == 2 and nexts[1] is None else None
+            else:  # one-input ops return their gradient bare
+                ig = in_grads
+                in_grads = (ig,)
             if check_anomaly:
                 anomaly.check_finite(node, in_grads, "backward")
-        for inp, ig in zip(node.next, in_grads):
-            if inp is None:
-                continue
-            if isinstance(inp, Tensor):  # a leaf (Tensor or nn.Parameter)
-                if ig is not None:
-                    if inp._hooks:
-                        # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
-                        # not. A flag, not the array: holding g would keep every node's gradient alive
-                        ig, prev = _conform(ig, inp), hooked.get(inp)
-                        hooked[inp] = (ig, ig is g) if prev is None else (prev[0] + ig, False)
-                    else:
-                        _accumulate_leaf(inp, _conform(ig, inp), g)
-                continue
-            if ig is not None:
-                if ig.shape != inp.shape or ig.dtype != inp.dtype:
-                    ig = _conform(ig, inp)
-                prev = grads.get(inp)
-                grads[inp] = ig if prev is None else prev + ig
-            left = consumers[inp] - 1
-            consumers[inp] = left
-            if left == 0:
-                ready.append(inp)
+            # the common link of a chain: a gradient for a node with no other consumer, of
+            # its shape and dtype: that node is next
+            elif ig is not None and not pending:
+                inp = nexts[0]
+                if count(inp) == 1 and ig.shape == inp.shape and ig.dtype is inp.dtype:
+                    node, g = inp, ig
+                    continue
+            _send(node, in_grads, g, consumers, pending, ready, hooked)
+            break
     for leaf, (total, aliased) in hooked.items():
         _accumulate_leaf(leaf, total, total if aliased else None)
+
+
+def _send(node, in_grads, g, consumers, pending, ready, hooked):
+    """Pass a node's input gradients on: into leaves, or towards the input nodes, which
+    go on the `ready` stack once their last consumer has sent theirs (`g`: the gradient
+    the node received, which a pass-through input gradient may alias)."""
+    for inp, ig in zip(node.next, in_grads):
+        left = consumers.get(inp)
+        if left is None:  # no input, or a leaf (Tensor or nn.Parameter)
+            if ig is not None and inp is not None:
+                if inp._hooks:
+                    # (sum, may it alias another gradient?): a sum is fresh, a pass-through is
+                    # not. A flag, not the array: holding g would keep every node's gradient alive
+                    ig, prev = _conform_leaf(ig, inp), hooked.get(inp)
+                    hooked[inp] = (ig, ig is g) if prev is None else (prev[0] + ig, False)
+                else:
+                    _accumulate_leaf(inp, _conform_leaf(ig, inp), g, True)
+            continue
+        if ig is not None and (ig.shape != inp.shape or ig.dtype is not inp.dtype):
+            ig = _conform(ig, inp)
+        if left == 1:  # its last consumer: the node is ready
+            if pending:
+                prev = pending.pop(inp, None)
+                if prev is not None:
+                    ig = prev if ig is None else prev + ig
+            ready.append((inp, ig))
+        else:
+            consumers[inp] = left - 1
+            if ig is not None:
+                prev = pending.get(inp)
+                pending[inp] = ig if prev is None else prev + ig
+
+
+# What a node's version checks become once backward has freed its saved arrays: a check
+# that always fails, so a second backward through it reaches `_verify_saved`, which says so.
+_FREED = (([-1], 0),)
 
 
 def _conform(grad, target):
@@ -166,6 +216,15 @@ def _conform(grad, target):
         grad = _unbroadcast(grad, target.shape)
     if grad.dtype != target.dtype:
         grad = grad.astype(target.dtype)
+    return grad
+
+
+def _conform_leaf(grad, leaf):
+    """`_conform` for a leaf tensor: its array's shape and dtype, not the Size and dtype
+    objects its properties would build on every call."""
+    array = leaf.array
+    if grad.shape != array.shape or grad.dtype is not array.dtype:
+        return _conform(grad, array)
     return grad
 
 

@@ -263,11 +263,12 @@ class Sigmoid(Op):
     NumPy's overflow warning is silenced (torch is silent), which costs less than
     clipping the input first, a whole extra pass."""
 
+    @backend.ignoring_float_errors
     def forward(self, x):
         xp = backend.array_module(x)
-        t = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input stays an array
-        with backend.ignore_float_errors(xp):
-            xp.exp(t, out=t)
+        # -x is the scratch array (0.4 us less than out=empty_like), but a scalar if x is 0-d
+        t = -x if x.ndim else xp.negative(x, out=xp.empty_like(x))
+        xp.exp(t, out=t)
         t += 1
         out = xp.reciprocal(t, out=t)
         self.save_for_backward(out)
@@ -275,7 +276,11 @@ class Sigmoid(Op):
 
     def backward(self, g):
         y = self.saved[0]
-        d = backend.array_module(y).subtract(1, y, out=backend.array_module(y).empty_like(y))
+        if y.ndim:
+            d = 1 - y  # the scratch array
+        else:  # out=: a 0-d array stays an array
+            xp = backend.array_module(y)
+            d = xp.subtract(1, y, out=xp.empty_like(y))
         d *= y  # y (1 - y) g, in one scratch array
         d *= g
         return d
