@@ -1,5 +1,6 @@
-"""Time ``opt.step()`` alone for the bench-A MLP (784-512-512-10) against torch.optim,
-and a full Adam training step of that MLP at batch 128 (issue 16's goal: at most 1.0x).
+"""Time ``opt.step()`` alone for the bench-A MLP (784-512-512-10) and for one large layer
+against torch.optim, and a full Adam training step of that MLP at batch 128 (issue 16's
+goal: at most 1.0x).
 
 Each step updates the six parameter tensors of the MLP (669,706 float32 values) from
 fixed random gradients; the figure is the median over many steps, after warm-up.
@@ -19,6 +20,8 @@ import minigrad as mg  # noqa: E402
 from minigrad import optim  # noqa: E402
 
 SHAPES = [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)]
+# a layer large enough for the two-lane updates of the lean install (4.2M values)
+LARGE = [(2048, 2048), (2048,)]
 CASES = {
     "Adam": (optim.Adam, "Adam", dict(lr=1e-3)),
     "SGD-momentum": (optim.SGD, "SGD", dict(lr=1e-2, momentum=0.9)),
@@ -39,18 +42,19 @@ def _median_step_seconds(opt, repeats, sync):
     return float(np.median(times))
 
 
-def _params(make_tensor, device):
-    """The MLP's parameters with random gradients, built by `make_tensor` (mg or torch)."""
+def _params(make_tensor, device, shapes=SHAPES):
+    """Parameters of `shapes` (the MLP's) with random gradients, built by `make_tensor`
+    (mg or torch)."""
     rng = np.random.default_rng(0)
     params = []
-    for shape in SHAPES:
+    for shape in shapes:
         p = make_tensor(rng.standard_normal(shape).astype(np.float32), device=device, requires_grad=True)
         p.grad = make_tensor(rng.standard_normal(shape).astype(np.float32), device=device)
         params.append(p)
     return params
 
 
-def run_step_bench(device="cpu", repeats=200, rounds=3):
+def run_step_bench(device="cpu", repeats=200, rounds=3, shapes=SHAPES):
     """Seconds per ``opt.step()`` for minigrad and torch.optim (best of `rounds` medians of
     `repeats` steps each), and their ratio.
 
@@ -67,10 +71,10 @@ def run_step_bench(device="cpu", repeats=200, rounds=3):
     sync = (lambda: None) if cpu else (lambda: mg.backend.xp_for_device(device).cuda.Device().synchronize())
     results = {}
     for name, (mg_cls, torch_name, kwargs) in CASES.items():
-        mg_opt = mg_cls(_params(mg.tensor, device), **kwargs)
+        mg_opt = mg_cls(_params(mg.tensor, device, shapes), **kwargs)
         torch_opt = tsync = None
         if torch is not None:
-            torch_opt = getattr(torch.optim, torch_name)(_params(torch.tensor, "cpu" if cpu else "cuda"), **kwargs)
+            torch_opt = getattr(torch.optim, torch_name)(_params(torch.tensor, "cpu" if cpu else "cuda", shapes), **kwargs)
             tsync = (lambda: None) if cpu else torch.cuda.synchronize
         # Alternate whole phases (not single steps: torch's idle OpenMP threads spin for a
         # while after each op and would slow whichever code runs next) and keep the best
@@ -121,17 +125,19 @@ def run_adam_train_bench(device="cpu", batch=128, repeat=200):
 
 
 def report(device="cpu", repeats=200):
-    """Print opt.step() times for the bench A MLP's parameters, beside torch.optim's, and
-    the full Adam training step."""
+    """Print opt.step() times for the bench A MLP's parameters and for one large layer,
+    beside torch.optim's, and the full Adam training step."""
     run_adam_train_bench(device)
-    print("opt.step() alone, MLP 784-512-512-10 parameters:")
-    for name, r in run_step_bench(device, repeats).items():
-        line = f"{name:14s} minigrad {r['minigrad_s'] * 1e6:8.1f} us"
-        if r["torch_s"] is not None:
-            line += f"  torch {r['torch_s'] * 1e6:8.1f} us (ratio {r['ratio']:.2f}x)"
-        if r["torch_1thread_s"] is not None:
-            line += f"  torch 1 thread {r['torch_1thread_s'] * 1e6:8.1f} us (ratio {r['ratio_1thread']:.2f}x)"
-        print(line)
+    for title, shapes, n in (("MLP 784-512-512-10 parameters", SHAPES, repeats),
+                             ("one Linear(2048, 2048), 4.2M values", LARGE, max(repeats // 8, 5))):
+        print(f"opt.step() alone, {title}:")
+        for name, r in run_step_bench(device, n, shapes=shapes).items():
+            line = f"{name:14s} minigrad {r['minigrad_s'] * 1e6:8.1f} us"
+            if r["torch_s"] is not None:
+                line += f"  torch {r['torch_s'] * 1e6:8.1f} us (ratio {r['ratio']:.2f}x)"
+            if r["torch_1thread_s"] is not None:
+                line += f"  torch 1 thread {r['torch_1thread_s'] * 1e6:8.1f} us (ratio {r['ratio_1thread']:.2f}x)"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,14 @@ hands it to its rule as ``ops``:
 over cache-sized pieces of arrays larger than the L2 cache, where the one-pass-per-
 operation ufunc style otherwise streams every pass from memory (Adam on 16M float32
 values: 92 ms chunked, 147 ms whole; below ~1M values it makes no difference).
+`run_in_two_lanes` goes further for parameters of at least `LANES_MIN` values: the two
+halves of the arrays are updated at once, the second in a worker thread (NumPy releases
+the GIL inside each pass), as torch splits its update kernels over its threads.
 """
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from .. import backend
 from ..backends import mkl
 
@@ -154,8 +161,74 @@ def run_chunked(rule, arrays, scratch, **hyper):
     if chunk_size(arrays) == n:
         rule(*arrays, tuple(b[:n].reshape(first.shape) for b in scratch), **hyper)
         return
-    flat = [None if a is None else a.reshape(-1) for a in arrays]
-    for start in range(0, n, CHUNK):
-        stop = min(start + CHUNK, n)
+    _run_pieces(rule, [None if a is None else a.reshape(-1) for a in arrays], scratch, 0, n, CHUNK, hyper)
+
+
+# Two lanes: waking the sleeping worker costs ~60 us on the 2-core VM this was measured
+# on, so only updates with enough work are split. Measured there (float32, quiet machine):
+# from 2M values both SGD with momentum and Adam run 1.7-1.8x faster (16M: SGD 16.7 ->
+# 8.9 ms, Adam 34.7 -> 19.9); Adam already gains 1.4x at 262K values, SGD momentum (four
+# light passes) only breaks even below ~1M. Each lane takes LANE_CHUNK values at a time:
+# small enough to stay in cache, large enough that the lanes rarely wait for the GIL.
+LANES_MIN = 1 << 20
+LANE_CHUNK = 1 << 18
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_lane = (None, None)  # (pid, executor) of the worker thread; a forked child makes its own
+_lane_lock = threading.Lock()
+
+
+def _new_lock_after_fork():
+    """A forked child gets a fresh lock: another thread may have held it at the fork."""
+    global _lane_lock
+    _lane_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
+
+
+def takes_two_lanes(arrays):
+    """Whether `run_in_two_lanes` updates these arrays: contiguous CPU arrays (None entries
+    aside) of at least LANES_MIN values, on a machine with two cores or more."""
+    first = arrays[0]
+    return (first.size >= LANES_MIN and _CORES > 1 and backend.device_of(first) == "cpu"
+            and all(a.flags.c_contiguous for a in arrays if a is not None))
+
+
+def _second_lane():
+    """The one worker thread that runs second halves (threads do not survive a fork)."""
+    global _lane
+    with _lane_lock:
+        pid, executor = _lane
+        if pid != os.getpid():
+            executor = ThreadPoolExecutor(1, thread_name_prefix="minigrad-update")
+            _lane = (os.getpid(), executor)
+        return executor
+
+
+def _run_pieces(rule, flat, scratch, lo, hi, piece, hyper):
+    """``rule`` over values [lo, hi) of the flat arrays, `piece` values at a time."""
+    for start in range(lo, hi, piece):
+        stop = min(start + piece, hi)
         rule(*[None if a is None else a[start:stop] for a in flat], tuple(b[: stop - start] for b in scratch),
              **hyper)
+
+
+def run_in_two_lanes(rule, arrays, scratch, **hyper):
+    """``rule(*arrays, scratch, **hyper)`` for an elementwise rule, on two threads: the
+    first half of the arrays here, the second in the worker. `arrays` are updated in
+    place with the same values as one call over them; `scratch` holds flat work arrays of
+    at least ``2 * LANE_CHUNK`` values (each lane uses its own part)."""
+    flat = [None if a is None else a.reshape(-1) for a in arrays]  # views: takes_two_lanes checked
+    n = flat[0].size
+    half = n // 2
+    mine = tuple(b[:LANE_CHUNK] for b in scratch)
+    theirs = tuple(b[LANE_CHUNK:2 * LANE_CHUNK] for b in scratch)
+    second = _second_lane().submit(_run_pieces, rule, flat, theirs, half, n, LANE_CHUNK, hyper)
+    try:
+        _run_pieces(rule, flat, mine, 0, half, LANE_CHUNK, hyper)
+    finally:
+        error = second.exception()  # waits: the worker must be done with the arrays either way
+    if error is not None:
+        raise error
+

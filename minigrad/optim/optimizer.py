@@ -315,9 +315,10 @@ class Optimizer:
         on parameter `p` (`state`: its state tensors, or None), then bump its version.
 
         With `fused` and arrays MKL takes, one call over the whole arrays with the `MKL`
-        blocks (MKL's threads split each pass). Otherwise the `UFUNCS` blocks, over
-        cache-sized chunks of large CPU arrays (`run_chunked`) unless `chunked` is False
-        (for a rule that is not elementwise).
+        blocks (MKL's threads split each pass). Otherwise the `UFUNCS` blocks: for an
+        elementwise rule (`chunked`, the default) on large CPU arrays, over their two
+        halves at once (`run_in_two_lanes`, from ~1M values) or cache-sized chunks
+        (`run_chunked`); else one call.
         """
         param, grad = p.array, p.grad.array
         arrays = [param, grad]
@@ -325,6 +326,9 @@ class Optimizer:
             arrays.append(None if t is None else t.array)
         if fused and mkl.takes(grad, param):
             rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.MKL, **hyper)
+        elif chunked and F.takes_two_lanes(arrays):
+            F.run_in_two_lanes(rule, arrays, self._scratch(param, 2 * F.LANE_CHUNK, n_scratch, flat=True),
+                               ops=F.UFUNCS, **hyper)
         elif chunked and F.chunk_size(arrays) < param.size:
             F.run_chunked(rule, arrays, self._scratch(param, F.CHUNK, n_scratch, flat=True), ops=F.UFUNCS, **hyper)
         else:
