@@ -164,3 +164,31 @@ def test_manual_seed_reseeds_every_default_generator():
     first = gen.uniform((3,), backend.float64)
     mg.manual_seed(9)
     np.testing.assert_array_equal(gen.uniform((3,), backend.float64), first)
+
+
+@pytest.mark.parametrize("decorator", ["ignoring_float_errors", "_errstate_per_call"])
+def test_the_float_error_silencer_is_per_call_and_per_thread(decorator):
+    """Both forms (NumPy 2's shared errstate decorator, NumPy 1's errstate per call) silence
+    overflow inside and leave the caller's state as it was, from several threads at once."""
+    import threading
+    import warnings
+
+    silenced = getattr(backend, decorator)(lambda x: np.exp(x))
+    errors = []
+
+    def worker():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                for _ in range(200):
+                    assert silenced(np.float32(100.0)) == np.inf
+                    assert np.geterr()["over"] == "warn"  # back after every call
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
