@@ -1,5 +1,6 @@
 """minigrad.backend: devices, array modules, dtypes, transfers, scatter-add and generators."""
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -170,19 +171,17 @@ def test_manual_seed_reseeds_every_default_generator():
 def test_the_float_error_silencer_is_per_call_and_per_thread(decorator):
     """Both forms (NumPy 2's shared errstate decorator, NumPy 1's errstate per call) silence
     overflow inside and leave the caller's state as it was, from several threads at once."""
-    import threading
-    import warnings
-
     silenced = getattr(backend, decorator)(lambda x: np.exp(x))
     errors = []
 
     def worker():
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                for _ in range(200):
+            before = np.geterr()  # this thread's own state
+            for _ in range(200):
+                with np.errstate(over="raise"):  # an overflow outside the silencer would raise
                     assert silenced(np.float32(100.0)) == np.inf
-                    assert np.geterr()["over"] == "warn"  # back after every call
+                    assert np.geterr()["over"] == "raise"  # restored after every call
+            assert np.geterr() == before
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 

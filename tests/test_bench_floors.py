@@ -1,0 +1,56 @@
+"""The hand-written NumPy floors of tools/bench_floor.py compute what they claim: a floor
+that skipped work would make the README's "no NumPy framework can beat it" untrue."""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+import bench_floor  # noqa: E402
+
+
+def test_the_lstm_floors_gradients_are_torchs(torch):
+    step = bench_floor.numpy_lstm(seq=6, batch=4, inp=5, hidden=3)
+    before = [p.copy() for p in step.params]
+    step()  # forward, backpropagation through time, then Adam (which leaves the gradients)
+    w_ih, w_hh, bias, w_out, b_out = (torch.tensor(p, requires_grad=True) for p in before)
+    x, y = (torch.tensor(a) for a in step.data)
+    H = 3
+    # the floor stores gates as (i, f, o, g); torch wants (i, f, g, o)
+    order = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H), torch.arange(2 * H, 3 * H)])
+    lstm = torch.nn.LSTM(5, H)
+    with torch.no_grad():
+        lstm.bias_hh_l0.zero_()
+    out, _ = torch.func.functional_call(lstm, {"weight_ih_l0": w_ih[order], "weight_hh_l0": w_hh[order],
+                                               "bias_ih_l0": bias[order], "bias_hh_l0": lstm.bias_hh_l0}, (x,))
+    ((out[-1] @ w_out.T + b_out - y) ** 2).mean().backward()
+    for ours, param in zip(step.grads, (w_ih, w_hh, bias, w_out, b_out)):
+        np.testing.assert_allclose(ours, param.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_the_sigmoid_mlp_floor_descends_its_loss():
+    step = bench_floor.numpy_sigmoid_mlp(depth=3, width=8, batch=4, lr=0.5, momentum=0.0)
+    before = _mse(step)
+    for _ in range(40):
+        step()
+    assert _mse(step) < 0.9 * before  # its forward, backward and update fit together
+
+
+def _mse(step):
+    """The floor's MSE, recomputed from its weights."""
+    x, y = step.data
+    a = x
+    for w, b in zip(step.weights, step.biases):
+        a = 1 / (1 + np.exp(-(a @ w.T + b)))
+    return float(((a - y) ** 2).mean())
+
+
+def test_the_chain_floor_returns_the_chains_gradient(torch):
+    g = bench_floor.numpy_chain(n=10, size=4)()
+    x = torch.tensor(np.random.default_rng(0).standard_normal(4).astype(np.float32), requires_grad=True)
+    v = x
+    for k in range(10):
+        v = [lambda t: t * 1.01, lambda t: t + 0.01, torch.tanh, torch.sigmoid, lambda t: t * t][k % 5](v)
+    v.sum().backward()
+    np.testing.assert_allclose(g, x.grad.numpy(), rtol=1e-5)
