@@ -33,8 +33,8 @@ OPTIMIZERS = {
 
 @pytest.fixture
 def small_lanes(monkeypatch):
-    """Two lanes from 1,000 values, 128 values a piece: several pieces per lane."""
-    monkeypatch.setattr(F, "LANES_MIN", 1000)
+    """Two lanes from 2,000 value-passes, 128 values a piece: several pieces per lane."""
+    monkeypatch.setattr(F, "LANE_WORK", 2000)
     monkeypatch.setattr(F, "LANE_CHUNK", 128)
     monkeypatch.setattr(F, "_CORES", 2)
 
@@ -57,15 +57,17 @@ def test_two_lanes_give_the_bits_of_one(name, small_lanes, monkeypatch):
     monkeypatch.setattr(F, "run_in_two_lanes", lambda *a, **k: calls.append(1) or two_lanes(*a, **k))
     laned = _train(OPTIMIZERS[name])
     assert calls, "the update did not take the two-lane path"
-    monkeypatch.setattr(F, "LANES_MIN", 1 << 62)
+    monkeypatch.setattr(F, "LANE_WORK", 1 << 62)
     np.testing.assert_array_equal(laned, _train(OPTIMIZERS[name]))
 
 
 def test_small_or_strided_parameters_stay_in_one_lane(small_lanes):
     p = mg.zeros(40, 30)
-    assert not F.takes_two_lanes([p.array[:5], p.array[:5]])  # 150 values: below the threshold
-    assert not F.takes_two_lanes([p.array.T, p.array.T])      # not contiguous: no flat views
-    assert F.takes_two_lanes([p.array, p.array, None])
+    assert not F.takes_two_lanes([p.array[:5], p.array[:5]], passes=8)  # 150 values x 8: too little work
+    assert F.takes_two_lanes([p.array[:34], p.array[:34]], passes=2)  # 1,020 values x 2
+    assert not F.takes_two_lanes([p.array[:34], p.array[:34]], passes=1)  # the same values, half the passes
+    assert not F.takes_two_lanes([p.array.T, p.array.T], passes=8)  # not contiguous: no flat views
+    assert F.takes_two_lanes([p.array, p.array, None], passes=8)
 
 
 def _failing_rule(param, grad, scratch, *, fail_in):
@@ -106,3 +108,26 @@ def test_a_forked_child_gets_its_own_second_lane(small_lanes):
         if child.is_alive():
             child.kill()
     assert child.exitcode == 0
+
+
+@pytest.mark.parametrize("make, values, laned", [
+    # Adam, ~8 passes: from 262,144 values
+    (lambda ps: optim.Adam(ps, lr=1e-3, fused=False), 1 << 18, True),
+    (lambda ps: optim.Adam(ps, lr=1e-3, fused=False), (1 << 18) - 1024, False),
+    # SGD with momentum, ~4 light passes: from 524,288
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, fused=False), 1 << 18, False),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, fused=False), 1 << 19, True),
+    # plain SGD, ~2 passes: from 1M
+    (lambda ps: optim.SGD(ps, lr=0.1, fused=False), 1 << 19, False),
+])
+def test_heavier_rules_take_two_lanes_from_fewer_values(make, values, laned, monkeypatch):
+    """Without MKL's fused path (fused=False), which threads every pass itself."""
+    monkeypatch.setattr(F, "_CORES", 2)
+    calls = []
+    two_lanes = F.run_in_two_lanes
+    monkeypatch.setattr(F, "run_in_two_lanes", lambda *a, **k: calls.append(1) or two_lanes(*a, **k))
+    p = mg.zeros(values, requires_grad=True)
+    p.grad = mg.ones(values)
+    make([p]).step()
+    assert bool(calls) == laned
+    assert float(p.array[0]) == float(p.array[-1]) != 0.0  # both halves were updated

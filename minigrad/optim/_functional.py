@@ -13,8 +13,8 @@ hands it to its rule as ``ops``:
 over cache-sized pieces of arrays larger than the L2 cache, where the one-pass-per-
 operation ufunc style otherwise streams every pass from memory (Adam on 16M float32
 values: 92 ms chunked, 147 ms whole; below ~1M values it makes no difference).
-`run_in_two_lanes` goes further for parameters of at least `LANES_MIN` values: the two
-halves of the arrays are updated at once, the second in a worker thread (NumPy releases
+`run_in_two_lanes` goes further for updates with enough work (`LANE_WORK`: values times
+the rule's passes over them): the two halves of the arrays are updated at once, the second in a worker thread (NumPy releases
 the GIL inside each pass), as torch splits its update kernels over its threads.
 """
 import os
@@ -165,12 +165,15 @@ def run_chunked(rule, arrays, scratch, **hyper):
 
 
 # Two lanes: waking the sleeping worker costs ~60 us on the 2-core VM this was measured
-# on, so only updates with enough work are split. Measured there (float32, quiet machine):
-# from 2M values both SGD with momentum and Adam run 1.7-1.8x faster (16M: SGD 16.7 ->
-# 8.9 ms, Adam 34.7 -> 19.9); Adam already gains 1.4x at 262K values, SGD momentum (four
-# light passes) only breaks even below ~1M. Each lane takes LANE_CHUNK values at a time:
-# small enough to stay in cache, large enough that the lanes rarely wait for the GIL.
-LANES_MIN = 1 << 20
+# on, so only updates with enough work are split, counted as values times the rule's
+# passes over them. Measured there (float32, quiet machine): Adam (~8 passes) breaks even
+# at ~150K values and gains 1.3x at 262K (349 -> 267 us), 1.5x at 401K; SGD with momentum
+# (~4 light passes) breaks even at ~400K and gains 1.1x at 524K; both 1.7-1.8x from 2M
+# values (16M: SGD 16.7 -> 8.9 ms, Adam 34.7 -> 19.9). Hence 2M value-passes: Adam from
+# 262K values, SGD with momentum from 512K, plain SGD from 1M. Each lane takes LANE_CHUNK
+# values at a time: small enough to stay in cache, large enough that the lanes rarely
+# wait for the GIL.
+LANE_WORK = 1 << 21
 LANE_CHUNK = 1 << 18
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _lane = (None, None)  # (pid, executor) of the worker thread; a forked child makes its own
@@ -187,11 +190,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
-def takes_two_lanes(arrays):
+def takes_two_lanes(arrays, passes):
     """Whether `run_in_two_lanes` updates these arrays: contiguous CPU arrays (None entries
-    aside) of at least LANES_MIN values, on a machine with two cores or more."""
+    aside) on which a rule making about `passes` passes does at least LANE_WORK
+    value-passes of work, on a machine with two cores or more."""
     first = arrays[0]
-    return (first.size >= LANES_MIN and _CORES > 1 and backend.device_of(first) == "cpu"
+    return (first.size * passes >= LANE_WORK and _CORES > 1 and backend.device_of(first) == "cpu"
             and all(a.flags.c_contiguous for a in arrays if a is not None))
 
 

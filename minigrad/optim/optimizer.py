@@ -310,15 +310,16 @@ class Optimizer:
         fused = group.get("fused")
         return mkl.is_available() if fused is None else bool(fused)
 
-    def _update(self, rule, p, *state, n_scratch, fused=False, chunked=True, **hyper):
+    def _update(self, rule, p, *state, n_scratch, fused=False, chunked=True, passes=8, **hyper):
         """Run the in-place update ``rule(param, grad, *state, scratch, ops=..., **hyper)``
         on parameter `p` (`state`: its state tensors, or None), then bump its version.
 
         With `fused` and arrays MKL takes, one call over the whole arrays with the `MKL`
         blocks (MKL's threads split each pass). Otherwise the `UFUNCS` blocks: for an
         elementwise rule (`chunked`, the default) on large CPU arrays, over their two
-        halves at once (`run_in_two_lanes`, from ~1M values) or cache-sized chunks
-        (`run_chunked`); else one call.
+        halves at once (`run_in_two_lanes`, where the values times `passes`, about how many
+        passes the rule makes over the arrays, reach `LANE_WORK`; the Adam-style rules make
+        8-12) or cache-sized chunks (`run_chunked`); else one call.
         """
         param, grad = p.array, p.grad.array
         arrays = [param, grad]
@@ -326,7 +327,7 @@ class Optimizer:
             arrays.append(None if t is None else t.array)
         if fused and mkl.takes(grad, param):
             rule(*arrays, self._scratch(param, param.size, n_scratch), ops=F.MKL, **hyper)
-        elif chunked and F.takes_two_lanes(arrays):
+        elif chunked and F.takes_two_lanes(arrays, passes):
             F.run_in_two_lanes(rule, arrays, self._scratch(param, 2 * F.LANE_CHUNK, n_scratch, flat=True),
                                ops=F.UFUNCS, **hyper)
         elif chunked and F.chunk_size(arrays) < param.size:

@@ -26,6 +26,11 @@ def sgd_update(param, grad, buf, scratch, *, ops, lr, momentum, dampening, neste
     ops.axpby_(param, -lr, d, 1, tmp)
 
 
+def _passes(momentum, nesterov, weight_decay, maximize):
+    """About how many passes `sgd_update` makes over the arrays (its two-lane threshold)."""
+    return 2 + 2 * (momentum != 0) + 2 * bool(nesterov) + 2 * (weight_decay != 0) + bool(maximize)
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
 
@@ -53,12 +58,13 @@ class SGD(Optimizer):
         loss = self._eval_closure(closure)
         for group, params in self._groups_with_grad():
             fused, momentum = self._use_fused(group), group["momentum"]
+            passes = _passes(momentum, group["nesterov"], group["weight_decay"], group["maximize"])
             for p in params:
                 state = self.state[p]
                 first_step = momentum != 0 and "momentum_buffer" not in state
                 if first_step:
                     state["momentum_buffer"] = self._zeros_like(p)
-                self._update(sgd_update, p, state.get("momentum_buffer"), n_scratch=2, fused=fused,
+                self._update(sgd_update, p, state.get("momentum_buffer"), n_scratch=2, fused=fused, passes=passes,
                              lr=group["lr"], momentum=momentum, dampening=group["dampening"],
                              nesterov=group["nesterov"], weight_decay=group["weight_decay"],
                              maximize=group["maximize"], first_step=first_step)
