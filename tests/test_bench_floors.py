@@ -54,3 +54,34 @@ def test_the_chain_floor_returns_the_chains_gradient(torch):
         v = [lambda t: t * 1.01, lambda t: t + 0.01, torch.tanh, torch.sigmoid, lambda t: t * t][k % 5](v)
     v.sum().backward()
     np.testing.assert_allclose(g, x.grad.numpy(), rtol=1e-5)
+
+
+def test_the_minimal_autograd_floor_returns_the_chains_gradient():
+    g = bench_floor.minimal_autograd_chain(n=10, size=4)()
+    np.testing.assert_allclose(g, bench_floor.numpy_chain(n=10, size=4)(), rtol=1e-6)
+
+
+def test_the_traced_mlp_floor_has_torchs_gradients_and_takes_its_statistics(torch):
+    import bench_trace
+
+    plain = bench_trace.numpy_relu_mlp(depth=3, width=6, batch=5)
+    traced = bench_trace.numpy_relu_mlp(depth=3, width=6, batch=5, stats=True)
+    before = [p.copy() for p in plain.params]
+    plain()
+    traced()
+    for a, b in zip(plain.params, traced.params):  # the statistics change nothing
+        np.testing.assert_array_equal(a, b)
+    ws = [torch.tensor(p, requires_grad=True) for p in before]
+    x, y = (torch.tensor(a) for a in plain.data)
+    h = x
+    for k in range(3):
+        h = h @ ws[k].T + ws[3 + k]
+        h = torch.relu(h) if k < 2 else h
+    ((h - y) ** 2).mean().backward()
+    for k, w in enumerate(ws):  # the floor leaves lr * gradient in its gradient buffers
+        np.testing.assert_allclose(plain.grads[k], 1e-3 * w.grad.numpy(), rtol=1e-4, atol=1e-9)
+    # 5 layer outputs in forward, 5 output gradients and 3 parameter pairs in backward, 6 updates
+    assert len(traced.record) == 5 + 5 + 3 + 6
+    update_sq, weight_sq = traced.record[-1]  # the last layer's bias, updated last: its change is -lr * grad
+    np.testing.assert_allclose(update_sq, float(((1e-3 * ws[5].grad.numpy()) ** 2).sum()), rtol=1e-4)
+    np.testing.assert_allclose(weight_sq, float((traced.params[5] ** 2).sum()), rtol=1e-5)

@@ -10,7 +10,9 @@ what minigrad adds. Run ``python tools/bench_floor.py`` (or ``python tools/bench
 - B: 20 x (Linear(256, 256) + Sigmoid), MSE, SGD with momentum, batch 64.
 - R: LSTM(64, 128) over 50 steps at batch 32, a linear head on the last output, MSE,
   Adam; torch is timed twice, with oneDNN (its default) and without (its own ATen LSTM).
-- C: the NumPy calls the chain of 200 tiny ops needs forward and backward, no graph.
+- C: the NumPy calls the chain of 200 tiny ops needs forward and backward, no graph; and
+  the same chain on the least a Python autograd needs (a node and a gradient rule per op,
+  a topological sweep, nothing else): the floor for per-op overhead in Python.
 All three columns in one process, interleaved rounds, a pause between frameworks.
 """
 from __future__ import annotations
@@ -217,6 +219,81 @@ def numpy_chain(n=200, size=16, seed=0):
     return step
 
 
+class _Node:
+    """The least a reverse-mode autograd node holds: its value, its gradient, its inputs
+    and the rule that turns its gradient into theirs (micrograd's design, on arrays)."""
+
+    __slots__ = ("value", "grad", "inputs", "rule")
+
+    def __init__(self, value, inputs=(), rule=None):
+        self.value, self.grad, self.inputs, self.rule = value, None, inputs, rule
+
+
+def _sigmoid_node(a):
+    t = np.negative(a.value)
+    np.exp(t, out=t)
+    t += 1
+    y = np.reciprocal(t, out=t)
+    return _Node(y, (a,), lambda g: (g * (y * (1 - y)),))
+
+
+def _tanh_node(a):
+    y = np.tanh(a.value)
+    return _Node(y, (a,), lambda g: (g * (1 - y * y),))
+
+
+def _mul_node(a, b):
+    return _Node(a.value * b.value, (a, b), lambda g: (g * b.value, g * a.value))
+
+
+_MINIMAL_OPS = [
+    lambda a: _Node(a.value * 1.01, (a,), lambda g: (g * 1.01,)),
+    lambda a: _Node(a.value + 0.01, (a,), lambda g: (g,)),
+    _tanh_node,
+    _sigmoid_node,
+    lambda a: _mul_node(a, a),
+]
+
+
+def _minimal_backward(root):
+    """Reverse-mode sweep from `root` (seeded with ones): a depth-first topological order,
+    then each node's rule once, summing gradients where a node feeds several others."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((i, False) for i in node.inputs)
+    root.grad = np.ones_like(root.value)
+    for node in reversed(order):
+        if node.rule is not None:
+            for inp, g in zip(node.inputs, node.rule(node.grad)):
+                inp.grad = g if inp.grad is None else inp.grad + g
+
+
+def minimal_autograd_chain(n=200, size=16, seed=0):
+    """Bench C's chain on the least a Python autograd needs (`_Node`: a node object and a
+    gradient rule per op, a topological sweep), with none of a framework's checks, hooks,
+    version counters, dtype rules or grad mode: what any autograd written in Python pays
+    per op beyond the arithmetic. Returns the step; it leaves the input node's gradient."""
+    x = _Node(np.random.default_rng(seed).standard_normal(size).astype(np.float32))
+
+    def step():
+        x.grad = None
+        v = x
+        for k in range(n):
+            v = _MINIMAL_OPS[k % 5](v)
+        total = v.value.sum()
+        root = _Node(total, (v,), lambda g, shape=v.value.shape: (np.broadcast_to(g, shape),))
+        _minimal_backward(root)
+        return x.grad
+
+    return step
+
+
 def _chain(lib):
     """Bench C's step for `lib` (minigrad or torch): the same chain, forward + backward."""
     kinds = [lambda v: v * 1.01, lambda v: v + 0.01, lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v * v]
@@ -258,7 +335,8 @@ def report(quick=False):
             {"NumPy floor": numpy_lstm(), "minigrad": lstm_step(mg, "cpu")},
             {"torch": lstm_step(torch, "cpu")} if torch else {}, 60),
         "C  200 tiny ops, fwd+bwd": (
-            {"NumPy floor": numpy_chain(), "minigrad": _chain(mg)}, {}, 500),
+            {"NumPy floor": numpy_chain(), "minimal Python autograd": minimal_autograd_chain(),
+             "minigrad": _chain(mg)}, {}, 500),
     }
     if torch is not None:
         rows["C  200 tiny ops, fwd+bwd"][1]["torch"] = _chain(torch)
