@@ -7,10 +7,9 @@ train side by side, one traced, their steps alternating, so machine noise hits b
 alike; the medians of the per-step times are compared. The tracer's cost is the norms'
 memory traffic (gradients, activations, output gradients, each read once more; the
 weights compared with their copy after the optimizer step, and copied again for the
-next one) and its Python hooks. Measured by switching parts off in interleaved runs
-(2-core machine, untraced step 9.2-10 ms): the update ratio ~0.5 ms, activation
-statistics ~0.45 ms, gradient and output-gradient norms with the hooks that take them
-~0.8 ms.
+next one) and its Python hooks. On the CPU the same step is also timed written by hand in
+NumPy, without and with those statistics taken inline (`numpy_relu_mlp`), interleaved
+with the rest: what exact statistics cost before any framework code runs.
 """
 from __future__ import annotations
 
@@ -21,6 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad import nn  # noqa: E402
@@ -33,6 +34,80 @@ def _model(depth, width, device):
         nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
         layers += [lin, nn.ReLU()] if i < depth - 1 else [lin]
     return nn.Sequential(*layers).to(device)
+
+
+def numpy_relu_mlp(depth=20, width=256, batch=128, lr=1e-3, seed=0, stats=False):
+    """The traced model's SGD step written by hand in NumPy (buffers allocated once, in
+    place, no graph), with `stats` the tracer's exact statistics taken inline, each where
+    its array was just written and is still in cache: per layer output (20 Linear, 19
+    ReLU) the per-unit batch sums (one product with ones, which also gives the dead
+    units) and the sum of squares, and the gradient arriving there; per parameter the
+    gradient's sum of squares, and after the update the change against a copy (difference,
+    its sum of squares, the new weights' sum of squares, the copy refreshed). The two
+    variants' ratio is what exact statistics cost with no framework at all."""
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    weights = [(rng.standard_normal((width, width)) * np.sqrt(2 / width)).astype(f32) for _ in range(depth)]
+    biases = [np.zeros(width, f32) for _ in range(depth)]
+    params = weights + biases
+    grads = [np.empty_like(p) for p in params]
+    copies = [p.copy() for p in params]
+    x = rng.standard_normal((batch, width), dtype=f32)
+    y = rng.standard_normal((batch, width), dtype=f32)
+    zs = [np.empty((batch, width), f32) for _ in range(depth)]  # Linear outputs
+    acts = [np.empty((batch, width), f32) for _ in range(depth - 1)]  # ReLU outputs
+    d_out, d_z, mask = np.empty((batch, width), f32), np.empty((batch, width), f32), np.empty((batch, width), bool)
+    ones = np.ones(batch, f32)
+    record = []
+
+    def sq(a):
+        flat = a.reshape(-1)
+        return np.dot(flat, flat)
+
+    def output_stats(a):
+        units = ones @ a
+        record.append((units.sum(), sq(a), np.count_nonzero(units)))
+
+    def step():
+        record.clear()
+        inp = x
+        for k in range(depth):
+            z = zs[k]
+            np.matmul(inp, weights[k].T, out=z)
+            z += biases[k]
+            if stats:
+                output_stats(z)
+            if k < depth - 1:
+                inp = np.maximum(z, 0, out=acts[k])
+                if stats:
+                    output_stats(inp)
+        np.subtract(zs[-1], y, out=d_out)
+        np.multiply(d_out, 2 / d_out.size, out=d_out)  # d MSE / d output
+        d = d_out
+        for k in range(depth - 1, -1, -1):
+            if k < depth - 1:  # through the ReLU: d is the gradient at its output
+                if stats:
+                    record.append(sq(d))
+                np.greater(zs[k], 0, out=mask)
+                np.multiply(d, mask, out=d_z)
+                d = d_z
+            if stats:
+                record.append(sq(d))
+            np.matmul(d.T, acts[k - 1] if k else x, out=grads[k])
+            np.add.reduce(d, axis=0, out=grads[depth + k])
+            if stats:
+                record.append((sq(grads[k]), sq(grads[depth + k])))
+            if k:
+                d = np.matmul(d, weights[k], out=d_out if d is d_z else d_z)
+        for p, g, c in zip(params, grads, copies):
+            g *= lr
+            p -= g
+            if stats:
+                record.append((sq(np.subtract(p, c, out=c)), sq(p)))
+                np.copyto(c, p)
+
+    step.record, step.params, step.grads, step.data = record, params, grads, (x, y)  # for tests
+    return step
 
 
 def run_trace_bench(depth=20, width=256, batch=128, steps=200, device="cpu", activations=True, every=1):
@@ -57,7 +132,9 @@ def run_trace_bench(depth=20, width=256, batch=128, steps=200, device="cpu", act
         if device != "cpu":
             mg.backend.to_host(model[0].weight.array[:1, :1])
 
-    times = ([], [])
+    floors = (numpy_relu_mlp(depth, width, batch), numpy_relu_mlp(depth, width, batch, stats=True)) \
+        if device == "cpu" and activations and every == 1 else ()
+    times = ([], [], [], [])
     runs[1][2].attach()
     for i in range(steps + 10):
         for k in ((0, 1) if i % 2 else (1, 0)):
@@ -69,6 +146,11 @@ def run_trace_bench(depth=20, width=256, batch=128, steps=200, device="cpu", act
             sync(model)
             if i >= 10:  # warm-up
                 times[k].append((time.perf_counter() - t0) * 1e3)
+        for k, floor in enumerate(floors, start=2):
+            t0 = time.perf_counter()
+            floor()
+            if i >= 10:
+                times[k].append((time.perf_counter() - t0) * 1e3)
     tracer = runs[1][2].detach()
     p, t = statistics.median(times[0]), statistics.median(times[1])
     result = {"plain_ms": p, "traced_ms": t, "overhead_pct": 100 * (t / p - 1), "recorded_steps": len(tracer.steps)}
@@ -76,6 +158,11 @@ def run_trace_bench(depth=20, width=256, batch=128, steps=200, device="cpu", act
     print(f"  plain step:            {p:8.2f} ms")
     print(f"  traced (every={every}):      {t:8.2f} ms")
     print(f"  overhead: {result['overhead_pct']:.1f}%  (bar: <= 10%)")
+    if floors:
+        fp, ft = statistics.median(times[2]), statistics.median(times[3])
+        result.update(numpy_plain_ms=fp, numpy_traced_ms=ft, numpy_overhead_pct=100 * (ft / fp - 1))
+        print(f"  by hand in NumPy:      {fp:8.2f} ms, with the statistics inline {ft:.2f} ms "
+              f"(+{result['numpy_overhead_pct']:.1f}%)")
     return result
 
 
