@@ -65,10 +65,11 @@ def test_the_traced_mlp_floor_has_torchs_gradients_and_takes_its_statistics(torc
     import bench_trace
 
     plain = bench_trace.numpy_relu_mlp(depth=3, width=6, batch=5)
-    traced = bench_trace.numpy_relu_mlp(depth=3, width=6, batch=5, stats=True)
+    traced = bench_trace.numpy_relu_mlp(depth=3, width=6, batch=5)
     before = [p.copy() for p in plain.params]
     plain()
-    traced()
+    assert plain.record == []  # nothing taken without stats
+    traced(stats=True)
     for a, b in zip(plain.params, traced.params):  # the statistics change nothing
         np.testing.assert_array_equal(a, b)
     ws = [torch.tensor(p, requires_grad=True) for p in before]

@@ -8,8 +8,8 @@ alike; the medians of the per-step times are compared. The tracer's cost is the 
 memory traffic (gradients, activations, output gradients, each read once more; the
 weights compared with their copy after the optimizer step, and copied again for the
 next one) and its Python hooks. On the CPU the same step is also timed written by hand in
-NumPy, without and with those statistics taken inline (`numpy_relu_mlp`), interleaved
-with the rest: what exact statistics cost before any framework code runs.
+NumPy, without and with those statistics taken inline (`numpy_relu_mlp`), the two
+alternating: what exact statistics cost before any framework code runs.
 """
 from __future__ import annotations
 
@@ -36,15 +36,17 @@ def _model(depth, width, device):
     return nn.Sequential(*layers).to(device)
 
 
-def numpy_relu_mlp(depth=20, width=256, batch=128, lr=1e-3, seed=0, stats=False):
+def numpy_relu_mlp(depth=20, width=256, batch=128, lr=1e-3, seed=0):
     """The traced model's SGD step written by hand in NumPy (buffers allocated once, in
-    place, no graph), with `stats` the tracer's exact statistics taken inline, each where
+    place, no graph): ``step(stats=False)``; with `stats` the tracer's exact statistics
+    taken inline, each where
     its array was just written and is still in cache: per layer output (20 Linear, 19
     ReLU) the per-unit batch sums (one product with ones, which also gives the dead
     units) and the sum of squares, and the gradient arriving there; per parameter the
     gradient's sum of squares, and after the update the change against a copy (difference,
     its sum of squares, the new weights' sum of squares, the copy refreshed). The two
-    variants' ratio is what exact statistics cost with no framework at all."""
+    variants' ratio is what exact statistics cost with no framework at all; both work on
+    the same arrays, so they compete for no more cache than one model does."""
     rng = np.random.default_rng(seed)
     f32 = np.float32
     weights = [(rng.standard_normal((width, width)) * np.sqrt(2 / width)).astype(f32) for _ in range(depth)]
@@ -68,7 +70,7 @@ def numpy_relu_mlp(depth=20, width=256, batch=128, lr=1e-3, seed=0, stats=False)
         units = ones @ a
         record.append((units.sum(), sq(a), np.count_nonzero(units)))
 
-    def step():
+    def step(stats=False):
         record.clear()
         inp = x
         for k in range(depth):
@@ -110,6 +112,30 @@ def numpy_relu_mlp(depth=20, width=256, batch=128, lr=1e-3, seed=0, stats=False)
     return step
 
 
+def _time_floors(depth, width, batch, steps, settle_s=0.3):
+    """Medians (ms) of the hand-written step without and with the statistics, alternating.
+
+    Timed after the models, once they are freed, not between their steps: the floors
+    multiply with NumPy's BLAS, and where minigrad's products go to MKL the two libraries'
+    idle threads would spin against each other on a small machine (a pause lets them
+    settle first); and two models with a tracer fill most of a 32 MB L3 cache already."""
+    step = numpy_relu_mlp(depth, width, batch)
+    time.sleep(settle_s)
+    return _alternating(step, lambda: step(stats=True), steps)
+
+
+def _alternating(first, second, steps, warmup=10):
+    """Median ms of each of two step functions, called in alternating order."""
+    times = ([], [])
+    for i in range(steps + warmup):
+        for k in ((0, 1) if i % 2 else (1, 0)):
+            t0 = time.perf_counter()
+            (first, second)[k]()
+            if i >= warmup:
+                times[k].append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def run_trace_bench(depth=20, width=256, batch=128, steps=200, device="cpu", activations=True, every=1):
     """ms per SGD step with and without ``GradientTracer(every=every)``; prints and returns them.
 
@@ -132,34 +158,27 @@ def run_trace_bench(depth=20, width=256, batch=128, steps=200, device="cpu", act
         if device != "cpu":
             mg.backend.to_host(model[0].weight.array[:1, :1])
 
-    floors = (numpy_relu_mlp(depth, width, batch), numpy_relu_mlp(depth, width, batch, stats=True)) \
-        if device == "cpu" and activations and every == 1 else ()
-    times = ([], [], [], [])
-    runs[1][2].attach()
-    for i in range(steps + 10):
-        for k in ((0, 1) if i % 2 else (1, 0)):
-            model, opt, _ = runs[k]
-            t0 = time.perf_counter()
+    def stepper(model, opt):
+        def step():
             opt.zero_grad()
             loss_fn(model(x), y).backward()
             opt.step()
             sync(model)
-            if i >= 10:  # warm-up
-                times[k].append((time.perf_counter() - t0) * 1e3)
-        for k, floor in enumerate(floors, start=2):
-            t0 = time.perf_counter()
-            floor()
-            if i >= 10:
-                times[k].append((time.perf_counter() - t0) * 1e3)
+        return step
+
+    runs[1][2].attach()
+    p, t = _alternating(stepper(*runs[0][:2]), stepper(*runs[1][:2]), steps)
     tracer = runs[1][2].detach()
-    p, t = statistics.median(times[0]), statistics.median(times[1])
-    result = {"plain_ms": p, "traced_ms": t, "overhead_pct": 100 * (t / p - 1), "recorded_steps": len(tracer.steps)}
+    recorded = len(tracer.steps)
+    del runs, tracer  # the floor's arrays alone in cache: two models and a tracer are ~30 MB
+    floors = _time_floors(depth, width, batch, steps) if device == "cpu" and activations and every == 1 else None
+    result = {"plain_ms": p, "traced_ms": t, "overhead_pct": 100 * (t / p - 1), "recorded_steps": recorded}
     print(f"{depth}-layer {width}-wide ReLU MLP, batch {batch}, SGD, {device}, activations={activations}")
     print(f"  plain step:            {p:8.2f} ms")
     print(f"  traced (every={every}):      {t:8.2f} ms")
     print(f"  overhead: {result['overhead_pct']:.1f}%  (bar: <= 10%)")
     if floors:
-        fp, ft = statistics.median(times[2]), statistics.median(times[3])
+        fp, ft = floors
         result.update(numpy_plain_ms=fp, numpy_traced_ms=ft, numpy_overhead_pct=100 * (ft / fp - 1))
         print(f"  by hand in NumPy:      {fp:8.2f} ms, with the statistics inline {ft:.2f} ms "
               f"(+{result['numpy_overhead_pct']:.1f}%)")
