@@ -318,8 +318,9 @@ class Optimizer:
         blocks (MKL's threads split each pass). Otherwise the `UFUNCS` blocks: for an
         elementwise rule (`chunked`, the default) on large CPU arrays, over their two
         halves at once (`run_in_two_lanes`, where the values times `passes`, about how many
-        passes the rule makes over the arrays, reach `LANE_WORK`; the Adam-style rules make
-        8-12) or cache-sized chunks (`run_chunked`); else one call.
+        passes the rule makes over the arrays, reach `LANE_WORK`; the default 8 is about
+        what the Adam-style rules make, SGD counts its own) or cache-sized chunks
+        (`run_chunked`); else one call.
         """
         param, grad = p.array, p.grad.array
         arrays = [param, grad]
