@@ -38,15 +38,15 @@ def _model(depth, width, device):
 
 def numpy_relu_mlp(depth=20, width=256, batch=128, lr=1e-3, seed=0):
     """The traced model's SGD step written by hand in NumPy (buffers allocated once, in
-    place, no graph): ``step(stats=False)``; with `stats` the tracer's exact statistics
-    taken inline, each where
-    its array was just written and is still in cache: per layer output (20 Linear, 19
-    ReLU) the per-unit batch sums (one product with ones, which also gives the dead
-    units) and the sum of squares, and the gradient arriving there; per parameter the
-    gradient's sum of squares, and after the update the change against a copy (difference,
-    its sum of squares, the new weights' sum of squares, the copy refreshed). The two
-    variants' ratio is what exact statistics cost with no framework at all; both work on
-    the same arrays, so they compete for no more cache than one model does."""
+    place, no graph): ``step(stats=False)``. With `stats` it also takes the tracer's exact
+    statistics, each where its array was just written and is still in cache: per layer
+    output (20 Linear, 19 ReLU) the per-unit batch sums (one product with ones, which also
+    gives the dead units) and the sum of squares, and the gradient arriving there; per
+    parameter the gradient's sum of squares, and after the update the change against a
+    copy (difference, its sum of squares, the new weights' sum of squares, the copy
+    refreshed). The two variants' ratio is what exact statistics cost with no framework
+    at all; both work on the same arrays, so they compete for no more cache than one
+    model does."""
     rng = np.random.default_rng(seed)
     f32 = np.float32
     weights = [(rng.standard_normal((width, width)) * np.sqrt(2 / width)).astype(f32) for _ in range(depth)]

@@ -14,8 +14,9 @@ over cache-sized pieces of arrays larger than the L2 cache, where the one-pass-p
 operation ufunc style otherwise streams every pass from memory (Adam on 16M float32
 values: 92 ms chunked, 147 ms whole; below ~1M values it makes no difference).
 `run_in_two_lanes` goes further for updates with enough work (`LANE_WORK`: values times
-the rule's passes over them): the two halves of the arrays are updated at once, the second in a worker thread (NumPy releases
-the GIL inside each pass), as torch splits its update kernels over its threads.
+the rule's passes over them): the two halves of the arrays are updated at once, the
+second in a worker thread (NumPy releases the GIL inside each pass), as torch splits its
+update kernels over its threads.
 """
 import os
 import threading
