@@ -119,6 +119,10 @@ def test_a_forked_child_gets_its_own_second_lane(small_lanes):
     (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, fused=False), 1 << 19, True),
     # plain SGD, ~2 passes: from 1M
     (lambda ps: optim.SGD(ps, lr=0.1, fused=False), 1 << 19, False),
+    # ASGD's light passes count as 2, Lion's slow sign() as 16 (measured break-even points)
+    (lambda ps: optim.ASGD(ps, lr=0.01), 1 << 19, False),
+    (lambda ps: optim.ASGD(ps, lr=0.01), 1 << 20, True),
+    (lambda ps: optim.Lion(ps, lr=0.01), 1 << 17, True),
 ])
 def test_heavier_rules_take_two_lanes_from_fewer_values(make, values, laned, monkeypatch):
     """Without MKL's fused path (fused=False), which threads every pass itself."""

@@ -171,7 +171,9 @@ def run_chunked(rule, arrays, scratch, **hyper):
 # at ~150K values and gains 1.3x at 262K (349 -> 267 us), 1.5x at 401K; SGD with momentum
 # (~4 light passes) breaks even at ~400K and gains 1.1x at 524K; both 1.7-1.8x from 2M
 # values (16M: SGD 16.7 -> 8.9 ms, Adam 34.7 -> 19.9). Hence 2M value-passes: Adam from
-# 262K values, SGD with momentum from 512K, plain SGD from 1M. Each lane takes LANE_CHUNK
+# 262K values, SGD with momentum from 512K, plain SGD from 1M. A rule whose passes cost
+# more or less than Adam's says so in its count (Lion's sign() 16, Adamax 4, ASGD 2: where
+# each was measured to break even). Each lane takes LANE_CHUNK
 # values at a time: small enough to stay in cache, large enough that the lanes rarely
 # wait for the GIL.
 LANE_WORK = 1 << 21

@@ -55,6 +55,7 @@ class ASGD(Optimizer):
                 eta, mu = state["eta"], state["mu"]
                 state["eta"] = lr / ((1 + lambd * lr * step) ** group["alpha"])
                 state["mu"] = 1 / max(1, step - group["t0"])
-                self._update(asgd_update, p, state["ax"], n_scratch=2, eta=eta, mu=mu, lambd=lambd,
+                # passes=2: three or four light passes, which pay for a second thread from ~1M values
+                self._update(asgd_update, p, state["ax"], n_scratch=2, passes=2, eta=eta, mu=mu, lambd=lambd,
                              weight_decay=group["weight_decay"], maximize=group["maximize"])
         return loss

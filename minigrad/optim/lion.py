@@ -49,6 +49,7 @@ class Lion(Optimizer):
                 if not state:
                     state["step"], state["exp_avg"] = 0.0, self._zeros_like(p)
                 state["step"] += 1
-                self._update(lion_update, p, state["exp_avg"], n_scratch=3, lr=group["lr"], beta1=beta1,
+                # passes=16: sign() is slow, so its update pays for a second thread from ~128K values
+                self._update(lion_update, p, state["exp_avg"], n_scratch=3, passes=16, lr=group["lr"], beta1=beta1,
                              beta2=beta2, weight_decay=group["weight_decay"], maximize=group["maximize"])
         return loss
