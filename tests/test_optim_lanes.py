@@ -3,6 +3,7 @@ the same bits as one lane, errors from either lane reach the caller, and a forke
 (a DataLoader worker, say) gets a working lane of its own. The thresholds are lowered
 here so that small arrays take the path."""
 import multiprocessing
+import os
 import sys
 import threading
 
@@ -135,3 +136,15 @@ def test_heavier_rules_take_two_lanes_from_fewer_values(make, values, laned, mon
     make([p]).step()
     assert bool(calls) == laned
     assert float(p.array[0]) == float(p.array[-1]) != 0.0  # both halves were updated
+
+
+@pytest.mark.parametrize("omp, expected", [("1", 1), ("", None), ("0", None), ("lots", None)])
+def test_omp_num_threads_caps_the_update_lanes(omp, expected, monkeypatch):
+    """OMP_NUM_THREADS=1 keeps updates on one thread, as it keeps torch's kernels; unset or
+    unreadable, the cores the process may use count."""
+    if omp:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    else:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    assert F._usable_cores() == (cores if expected is None else min(cores, expected))

@@ -178,7 +178,18 @@ def run_chunked(rule, arrays, scratch, **hyper):
 # wait for the GIL.
 LANE_WORK = 1 << 21
 LANE_CHUNK = 1 << 18
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _usable_cores():
+    """Cores this process may use for updates: those it may run on, capped by
+    OMP_NUM_THREADS where set, which torch's CPU kernels obey too (``bench.py --threads 1``
+    sets it to compare one thread with one thread)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return min(cores, int(omp)) if omp.isdigit() and int(omp) > 0 else cores
+
+
+_CORES = _usable_cores()
 _lane = (None, None)  # (pid, executor) of the worker thread; a forked child makes its own
 _lane_lock = threading.Lock()
 
